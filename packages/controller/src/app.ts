@@ -1,0 +1,135 @@
+/**
+ * buildApp(deps, config): the controller as a Fastify instance, with no sockets opened, so that tests
+ * can drive it with inject() and main.ts can listen. Registration order is fixed: infrastructure
+ * (request ids, CORS, body parsing, the one error handler), then the open routes, then the
+ * authenticated context with the entity routes.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  BadRequestError,
+  Limits,
+  Messages,
+  WhirlError,
+  effectiveUserLimits,
+  type Identity,
+} from '@whirl/core';
+import { Authenticator } from './auth.js';
+import { EntityCache } from './entity-cache.js';
+import { InvokeService } from './invoke.js';
+import type { LoadBalancer } from './loadbalancer/lean.js';
+import type { ActivationWaiter } from './waiter.js';
+import type { ControllerConfig } from './config.js';
+import type { ControllerDeps, Ctx } from './context.js';
+import { infoRoutes } from './routes/info.js';
+import { namespaceRoutes } from './routes/namespaces.js';
+import { actionRoutes } from './routes/actions.js';
+import { activationRoutes } from './routes/activations.js';
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, DELETE, POST, PUT, HEAD',
+  'Access-Control-Allow-Headers': 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent',
+};
+
+/** Paths the platform serves, to tell a wrong method (405) from an unknown path (404). */
+const KNOWN_PATHS: RegExp[] = [
+  /^\/api\/v1\/namespaces\/[^/]+\/(actions|activations|packages|triggers|rules)(\/.*)?$/,
+  /^\/api\/v1\/namespaces\/[^/]+\/limits$/,
+  /^\/api\/v1\/namespaces\/?$/,
+  /^\/api\/v1\/?$/,
+];
+
+export interface AppDeps extends ControllerDeps {
+  lb: LoadBalancer;
+  waiter: ActivationWaiter;
+  logger?: FastifyBaseLogger;
+}
+
+export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+  const app = Fastify({
+    // Code may be up to 48 MB, base64-encoded inside JSON; invoke bodies are capped separately at 1 MB.
+    bodyLimit: Math.ceil(Limits.codeBytes * 1.4) + 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomBytes(16).toString('hex');
+    },
+    routerOptions: { maxParamLength: 1024 },
+  });
+
+  const cache = new EntityCache(deps.entities);
+  const ctx: Ctx = {
+    ...deps,
+    config,
+    auth: new Authenticator(deps.subjects),
+    cache,
+    invoker: new InvokeService({
+      lb: deps.lb,
+      waiter: deps.waiter,
+      activations: deps.activations,
+      controllerId: config.controllerId,
+    }),
+    userLimits: (identity: Identity) => effectiveUserLimits(identity.limits),
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('X-Request-ID', req.id);
+    if (req.url.startsWith('/api/v1')) void reply.headers(CORS_HEADERS);
+  });
+
+  // JSON bodies: an empty body is `undefined` (invoke and fire treat it as {}), malformed JSON is
+  // OpenWhisk's 400, and any other content type is refused with 415 by Fastify itself.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(new BadRequestError(`The request content was malformed: ${(e as Error).message}.`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | WhirlError, req, reply) => renderError(err, req, reply, deps.logger));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (req.method === 'OPTIONS' && path.startsWith('/api/v1')) return reply.code(200).send();
+    const known = KNOWN_PATHS.some((re) => re.test(path));
+    return reply
+      .code(known ? 405 : 404)
+      .send({ error: known ? 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE' : Messages.routeNotFound, code: req.id });
+  });
+
+  await app.register(async (open) => infoRoutes(open, ctx));
+  await app.register(async (secured) => {
+    secured.addHook('onRequest', async (req) => {
+      req.identity = await ctx.auth.require(req.headers.authorization);
+    });
+    await namespaceRoutes(secured, ctx);
+    await actionRoutes(secured, ctx);
+    await activationRoutes(secured, ctx);
+  });
+
+  return { app, ctx };
+}
+
+/** The one place an error becomes an HTTP response: `{error, code}` with the transaction id. */
+function renderError(err: FastifyError | WhirlError, req: FastifyRequest, reply: FastifyReply, log?: FastifyBaseLogger): FastifyReply {
+  if (err instanceof WhirlError) {
+    void reply.headers(err.headers);
+    return reply.code(err.statusCode).send({ error: err.message, code: req.id });
+  }
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) {
+    log?.error({ err, transid: req.id }, 'unhandled error');
+    return reply.code(500).send({ error: 'An internal error occurred; the transaction id identifies it in the logs.', code: req.id });
+  }
+  let message = err.message;
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    message = `The request's content type '${String(req.headers['content-type'])}' is not supported; send application/json.`;
+  } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    message = `Request larger than allowed: ${String(req.headers['content-length'] ?? 'unknown')} > ${reply.server.initialConfig.bodyLimit ?? 0} bytes.`;
+  }
+  return reply.code(status).send({ error: message, code: req.id });
+}

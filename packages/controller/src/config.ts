@@ -1,0 +1,11 @@
+/** The controller's configuration schema (embedded in standalone's, used as is by the distributed main). */
+import { z } from 'zod';
+
+export const ControllerConfigSchema = z.object({
+  controllerId: z.string().default('0').describe('Instance id; acks arrive on topic completed<id>.'),
+  apiHost: z.string().default('http://127.0.0.1:3233').describe('URL actions use to call back (__OW_API_HOST).'),
+  blockingWaitMs: z.number().int().min(1).max(60_000).default(60_000).describe('Longest blocking wait before 202.'),
+  build: z.string().default('2026-11-27').describe('Build date shown by GET /api/v1.'),
+  buildNo: z.string().default('whirl-0.1.0').describe('Build number shown by GET /api/v1.'),
+});
+export type ControllerConfig = z.infer<typeof ControllerConfigSchema>;

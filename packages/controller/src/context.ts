@@ -1,0 +1,41 @@
+/** What every route plugin is given: the adapters, services and config of this controller. */
+import type {
+  ActivationStore,
+  EntityStore,
+  Identity,
+  SubjectStore,
+  UserLimits,
+} from '@whirl/core';
+import type { FastifyRequest } from 'fastify';
+import type { KindResolver } from './action-doc.js';
+import type { Authenticator } from './auth.js';
+import type { EntityCache } from './entity-cache.js';
+import type { InvokeService } from './invoke.js';
+import type { ControllerConfig } from './config.js';
+
+export interface ControllerDeps {
+  entities: EntityStore;
+  activations: ActivationStore;
+  subjects: SubjectStore;
+  kinds: KindResolver & { runtimesView(): unknown };
+}
+
+export interface Ctx extends ControllerDeps {
+  config: ControllerConfig;
+  auth: Authenticator;
+  cache: EntityCache;
+  invoker: InvokeService;
+  userLimits(identity: Identity): UserLimits;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+/** The authenticated identity of a request inside the protected context. */
+export function identityOf(req: FastifyRequest): Identity {
+  if (!req.identity) throw new Error('route registered outside the authenticated context');
+  return req.identity;
+}

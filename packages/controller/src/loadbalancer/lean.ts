@@ -1,0 +1,49 @@
+/**
+ * The standalone balancer: one invoker in the same process, reached through the in-process bus with
+ * the same messages a distributed deployment sends over Kafka. It keeps the count of activations in
+ * flight per namespace (the concurrency throttle reads it) and frees it on the completion ack.
+ */
+import { Topics, encode, type ActivationMessage, type MessageBus } from '@whirl/core';
+
+export interface LoadBalancer {
+  /** Sends the activation to an invoker; resolves once the bus has taken it. */
+  publish(msg: ActivationMessage, memoryMB: number): Promise<void>;
+  /** Called on every completion ack. */
+  release(activationId: string): void;
+  /** Activations of this namespace not yet completed. */
+  inFlight(namespace: string): number;
+}
+
+export class LeanBalancer implements LoadBalancer {
+  private readonly active = new Map<string, string>();
+  private readonly perNamespace = new Map<string, number>();
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly invokerId = '0',
+  ) {}
+
+  async publish(msg: ActivationMessage): Promise<void> {
+    this.active.set(msg.activationId, msg.user.namespace);
+    this.perNamespace.set(msg.user.namespace, (this.perNamespace.get(msg.user.namespace) ?? 0) + 1);
+    try {
+      await this.bus.publish(Topics.invoker(this.invokerId), encode(msg));
+    } catch (e) {
+      this.release(msg.activationId);
+      throw e;
+    }
+  }
+
+  release(activationId: string): void {
+    const ns = this.active.get(activationId);
+    if (ns === undefined) return;
+    this.active.delete(activationId);
+    const n = (this.perNamespace.get(ns) ?? 1) - 1;
+    if (n <= 0) this.perNamespace.delete(ns);
+    else this.perNamespace.set(ns, n);
+  }
+
+  inFlight(namespace: string): number {
+    return this.perNamespace.get(namespace) ?? 0;
+  }
+}

@@ -1,0 +1,44 @@
+/** Routes that need no credentials: `/`, `/ping`, `/api/v1`. */
+import type { FastifyInstance } from 'fastify';
+import { Limits } from '@whirl/core';
+import type { Ctx } from '../context.js';
+
+export async function infoRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
+
+  app.get('/', async () => ({
+    description: 'Whirl, an OpenWhisk-compatible FaaS platform',
+    support: { github: 'https://github.com/whirl-faas/whirl', slack: '' },
+    api_paths: ['/api/v1'],
+    limits: {
+      actions_per_minute: Limits.invocationsPerMinute,
+      triggers_per_minute: Limits.firesPerMinute,
+      concurrent_actions: Limits.concurrentInvocations,
+      sequence_length: Limits.sequenceLength,
+      min_action_duration: Limits.timeoutMs.min,
+      max_action_duration: Limits.timeoutMs.max,
+      min_action_memory: Limits.memoryMB.min * 1024 * 1024,
+      max_action_memory: Limits.memoryMB.max * 1024 * 1024,
+      min_action_logs: Limits.logsMB.min * 1024 * 1024,
+      max_action_logs: Limits.logsMB.max * 1024 * 1024,
+      default_min_action_duration: Limits.timeoutMs.min,
+      default_max_action_duration: Limits.timeoutMs.max,
+      default_min_action_memory: Limits.memoryMB.min * 1024 * 1024,
+      default_max_action_memory: Limits.memoryMB.max * 1024 * 1024,
+      default_min_action_logs: Limits.logsMB.min * 1024 * 1024,
+      default_max_action_logs: Limits.logsMB.max * 1024 * 1024,
+    },
+    runtimes: ctx.kinds.runtimesView(),
+  }));
+
+  const apiInfo = async () => ({
+    description: 'OpenWhisk API',
+    api_version: '1.0.0',
+    api_version_path: 'v1',
+    build: ctx.config.build,
+    buildno: ctx.config.buildNo,
+    swagger_paths: { ui: '/docs', 'api-docs': '/api-docs' },
+  });
+  app.get('/api/v1', apiInfo);
+  app.get('/api/v1/', apiInfo);
+}

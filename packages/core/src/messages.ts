@@ -1,0 +1,79 @@
+/**
+ * What travels on the bus between controllers and invokers. JSON with a version field `v`, decoded
+ * with zod at the receiving end so that a message from an incompatible build is rejected loudly
+ * instead of being half-understood.
+ */
+import { z } from 'zod';
+import type { ActivationRecord } from './activation.js';
+
+const keyValue = z.object({ key: z.string(), value: z.unknown(), init: z.boolean().optional() });
+
+export const ActivationMessageSchema = z.object({
+  v: z.literal(1),
+  transid: z.string(),
+  activationId: z.string(),
+  /** Epoch ms the controller received the request (waitTime is measured from here). */
+  received: z.number(),
+  /** Epoch ms after which the activation must not start (stale work is recorded as failed). */
+  deadline: z.number(),
+  controller: z.string(),
+  blocking: z.boolean(),
+  /** The invoking identity. */
+  user: z.object({ subject: z.string(), namespace: z.string(), uuid: z.string(), apiKey: z.string() }),
+  /** Document id of the action and the revision that was resolved; the invoker pins it. */
+  action: z.object({
+    docId: z.string(),
+    rev: z.string(),
+    /** `ns[/pkg]` where the action lives, and its name and version. */
+    path: z.string(),
+    name: z.string(),
+    version: z.string(),
+    /** `ns/binding` when reached through a package binding. */
+    binding: z.string().optional(),
+  }),
+  /** Merged run parameters (package < binding < action < request), minus init parameters. */
+  content: z.record(z.string(), z.unknown()).or(z.array(z.unknown())),
+  /** Init parameters: go to /init's env. */
+  initArgs: z.array(keyValue),
+  cause: z.string().optional(),
+  /** Extra annotations for the record, e.g. causedBy. */
+  annotations: z.array(keyValue).optional(),
+});
+export type ActivationMessage = z.infer<typeof ActivationMessageSchema>;
+
+/**
+ * Invoker → controller. `result` completes a blocking waiter (the record without logs); `completion`
+ * frees the load balancer's slot. The invoker sends a result first for blocking calls, then a
+ * completion once logs are collected and the record is stored, or one combined message.
+ */
+export interface AckMessage {
+  v: 1;
+  transid: string;
+  activationId: string;
+  invoker: string;
+  /** Present when a blocking waiter should be answered. */
+  result?: ActivationRecord;
+  /** Present when the slot can be released. */
+  completion?: { isSystemError: boolean };
+}
+
+export function encode(msg: unknown): Buffer {
+  return Buffer.from(JSON.stringify(msg));
+}
+
+export function decodeActivationMessage(buf: Buffer): ActivationMessage {
+  return ActivationMessageSchema.parse(JSON.parse(buf.toString('utf8')));
+}
+
+export function decodeAck(buf: Buffer): AckMessage {
+  const m = JSON.parse(buf.toString('utf8')) as AckMessage;
+  if (m.v !== 1 || typeof m.activationId !== 'string') throw new Error('not a Whirl ack message (v1)');
+  return m;
+}
+
+export const Topics = {
+  invoker: (id: string | number) => `invoker${id}`,
+  completed: (id: string | number) => `completed${id}`,
+  health: 'health',
+  cacheInvalidation: 'cacheInvalidation',
+} as const;

@@ -1,0 +1,140 @@
+/**
+ * The ports: every piece of I/O the controller and invoker do goes through one of these interfaces.
+ * Each has an embedded adapter (SQLite, in-process, local processes) and a production adapter
+ * (CouchDB, Kafka, Docker), and one conformance suite that runs against both.
+ */
+import type { ActivationRecord } from './activation.js';
+import type { EntityType, Revisioned, WhiskEntity } from './entities.js';
+import type { Identity, Subject } from './identity.js';
+import type { UserLimits } from './limits.js';
+
+export interface EntityListQuery {
+  entityType: EntityType;
+  /** `ns` or `ns/pkg`. */
+  namespace: string;
+  /** For actions listed at namespace level: also include those inside the namespace's packages. */
+  includePackages?: boolean;
+  /** Only `publish: true` entities (listing another namespace's packages). */
+  publishedOnly?: boolean;
+  limit: number;
+  skip: number;
+}
+
+export interface EntityStore {
+  /** By document id `ns/[pkg/]name`, whatever the entity type. */
+  get(docId: string): Promise<Revisioned<WhiskEntity> | undefined>;
+  /** Creates; throws ConflictError(`resource already exists`) when the id is taken. */
+  create(doc: WhiskEntity): Promise<Revisioned<WhiskEntity>>;
+  /** Replaces; throws ConflictError when `rev` is not the current revision. */
+  update(doc: WhiskEntity, rev: string): Promise<Revisioned<WhiskEntity>>;
+  /** Deletes; throws ConflictError when `rev` is not current, NotFoundError when gone. */
+  delete(docId: string, rev: string): Promise<void>;
+  /** Newest `updated` first. */
+  list(q: EntityListQuery): Promise<WhiskEntity[]>;
+  count(q: Omit<EntityListQuery, 'limit' | 'skip'>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ActivationListQuery {
+  namespace: string;
+  /** Matches the `path` annotation's `pkg/name` or `name` part, or the `binding` annotation. */
+  name?: string;
+  /** Inclusive bounds on `start`, epoch ms. */
+  since?: number;
+  upto?: number;
+  limit: number;
+  skip: number;
+}
+
+export interface ActivationStore {
+  /** Upserts records (the invoker batches them). */
+  put(records: readonly ActivationRecord[]): Promise<void>;
+  get(namespace: string, activationId: string): Promise<ActivationRecord | undefined>;
+  /** Newest `start` first. */
+  list(q: ActivationListQuery): Promise<ActivationRecord[]>;
+  count(q: Omit<ActivationListQuery, 'limit' | 'skip'>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SubjectStore {
+  /** Resolves `uuid:key` credentials; undefined when unknown or blocked. */
+  identify(uuid: string, key: string): Promise<Identity | undefined>;
+  getSubject(subject: string): Promise<Subject | undefined>;
+  putSubject(subject: Subject): Promise<void>;
+  getLimits(namespace: string): Promise<Partial<UserLimits>>;
+  putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BusMessage {
+  topic: string;
+  value: Buffer;
+}
+
+export interface Subscription {
+  /** Stops delivery; resolves when no handler is running any more. */
+  close(): Promise<void>;
+}
+
+export interface MessageBus {
+  ensureTopics(topics: readonly string[]): Promise<void>;
+  publish(topic: string, value: Buffer | string): Promise<void>;
+  /**
+   * Delivers every message published to `topic` after the subscription to exactly one subscriber of
+   * `group` (each group sees every message). Handlers run one at a time per subscription, in order;
+   * a message counts as consumed when its handler resolves. A handler that throws does not stop
+   * delivery (the bus logs and moves on).
+   */
+  subscribe(topic: string, group: string, handler: (msg: BusMessage) => Promise<void>): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/** One log line a container printed, as collected by the factory. */
+export interface LogLine {
+  /** Epoch ms the line was received (docker: the daemon's timestamp). */
+  time: number;
+  /** Nanosecond-precision RFC3339 timestamp when the source has one. */
+  iso?: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface ContainerSpec {
+  /** Unique, e.g. `whirl0_12_guest_hello`; only [A-Za-z0-9_.-]. */
+  name: string;
+  image: string;
+  memoryMB: number;
+  env: Record<string, string>;
+  /** Labels the factory must attach so that leftovers can be found and removed. */
+  labels: Record<string, string>;
+}
+
+export interface Container {
+  readonly id: string;
+  readonly name: string;
+  /** Where the action proxy listens (`/init`, `/run`). */
+  readonly host: string;
+  readonly port: number;
+  /** Every line the container prints, in order, from its start. */
+  onLog(listener: (line: LogLine) => void): void;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Resolves once the container is gone; idempotent. */
+  destroy(): Promise<void>;
+  /** True when the container was killed for exceeding its memory limit. */
+  wasOomKilled(): Promise<boolean>;
+  /** True while the container (process) is running. */
+  isAlive(): Promise<boolean>;
+}
+
+export interface ContainerFactory {
+  readonly kind: 'docker' | 'process';
+  /** False for the local-process adapter: user code runs unconfined on the host. */
+  readonly isolated: boolean;
+  /** Whether the image is available locally (no pull). */
+  hasImage(image: string): Promise<boolean>;
+  create(spec: ContainerSpec): Promise<Container>;
+  /** Removes every container carrying `label=value` (leftovers of an earlier run). */
+  removeAll(label: string, value: string): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export { Invoker, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
+export { ContainerPool, type PoolStats, type StemCell } from './pool.js';
+export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';

@@ -1,0 +1,403 @@
+/**
+ * The invoker: takes activation messages off its bus topic, runs each in a container from the pool,
+ * answers blocking callers with the result as soon as `/run` returns, then collects the logs, stores the
+ * record and releases the controller's slot. Every message it takes ends in a stored record, whatever
+ * happens: action gone, container start failure, timeout, out-of-memory, crash, expiry, shutdown.
+ *
+ * Lifecycle: starting → running → draining → stopped. On stop it stops consuming, lets running
+ * activations finish (up to a grace period), and removes its containers.
+ */
+import {
+  ActivationStatus,
+  Topics,
+  annotation,
+  decodeActivationMessage,
+  encode,
+  errorResponse,
+  type AckMessage,
+  type ActivationMessage,
+  type ActivationRecord,
+  type ContainerFactory,
+  type EntityStore,
+  type KeyValue,
+  type MessageBus,
+  type Subscription,
+  type WhiskAction,
+  type ActivationStore,
+  type CodeExec,
+} from '@whirl/core';
+import { ActivationWriter } from './activation-writer.js';
+import { ContainerPool, type PooledContainer, type StemCell } from './pool.js';
+import { ProxyError, postJson } from './proxy-client.js';
+import { Msg, initFailure, runResponse, type Response } from './response.js';
+
+export interface InvokerLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+}
+
+export interface RuntimeImages {
+  /** The image that runs a kind, or undefined when the kind is unknown. */
+  imageFor(kind: string): string | undefined;
+  stemCells(): StemCell[];
+}
+
+export interface InvokerOptions {
+  id: string;
+  userMemoryMB: number;
+  pauseGraceMs: number;
+  idleTimeoutMs: number;
+  prewarm: boolean;
+  apiHost: string;
+  /** How long log collection waits for the next line before giving up. */
+  logIdleMs?: number;
+}
+
+export type InvokerState = 'starting' | 'running' | 'draining' | 'stopped';
+
+export class Invoker {
+  state: InvokerState = 'starting';
+  readonly pool: ContainerPool;
+  private readonly writer: ActivationWriter;
+  private readonly actions = new Map<string, WhiskAction>();
+  private readonly inflight = new Set<Promise<void>>();
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly deps: {
+      bus: MessageBus;
+      entities: EntityStore;
+      activations: ActivationStore;
+      factory: ContainerFactory;
+      runtimes: RuntimeImages;
+      log: InvokerLog;
+    },
+    private readonly opts: InvokerOptions,
+  ) {
+    this.pool = new ContainerPool(deps.factory, {
+      invokerId: opts.id,
+      userMemoryMB: opts.userMemoryMB,
+      pauseGraceMs: opts.pauseGraceMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      stemCells: opts.prewarm ? deps.runtimes.stemCells() : [],
+      env: { __OW_API_HOST: opts.apiHost },
+      log: deps.log,
+    });
+    this.writer = new ActivationWriter(deps.activations, { log: deps.log });
+  }
+
+  async start(): Promise<void> {
+    const removed = await this.deps.factory.removeAll('whirl.invoker', this.opts.id);
+    if (removed > 0) this.deps.log.info({ removed }, 'removed containers left over from an earlier run');
+    this.pool.prewarm();
+    const topic = Topics.invoker(this.opts.id);
+    await this.deps.bus.ensureTopics([topic]);
+    this.subscription = await this.deps.bus.subscribe(topic, topic, async (m) => {
+      let msg: ActivationMessage;
+      try {
+        msg = decodeActivationMessage(m.value);
+      } catch (err) {
+        this.deps.log.error({ err }, 'dropping a message that is not an activation message');
+        return;
+      }
+      this.track(this.handle(msg));
+    });
+    this.state = 'running';
+    this.deps.log.info({ invoker: this.opts.id, factory: this.deps.factory.kind }, 'invoker running');
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'draining';
+    await this.subscription?.close();
+    await this.pool.close(graceMs);
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.writer.flush();
+    await this.deps.factory.removeAll('whirl.invoker', this.opts.id);
+    this.state = 'stopped';
+  }
+
+  private track(p: Promise<void>): void {
+    const t: Promise<void> = p
+      .catch((err: unknown) => this.deps.log.error({ err }, 'activation handling failed'))
+      .finally(() => this.inflight.delete(t));
+    this.inflight.add(t);
+  }
+
+  private async handle(msg: ActivationMessage): Promise<void> {
+    const now = Date.now();
+    if (now > msg.deadline) {
+      await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.WhiskError, Msg.expired(now - msg.received))), false);
+      return;
+    }
+    const action = await this.loadAction(msg);
+    if (!action) {
+      await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.ApplicationError, Msg.actionGone)), false);
+      return;
+    }
+    const exec = action.exec as CodeExec;
+    const image = this.deps.runtimes.imageFor(exec.kind);
+    if (!image) {
+      await this.finish(
+        msg,
+        this.failedRecord(msg, action, errorResponse(ActivationStatus.WhiskError, `The runtime '${exec.kind}' is not available on this invoker.`)),
+        false,
+      );
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      this.pool.submit({
+        warmKey: `${msg.user.namespace}|${msg.action.docId}@${msg.action.rev}`,
+        kind: exec.kind,
+        image,
+        memoryMB: action.limits.memory,
+        label: `${msg.user.namespace}_${action.name}`,
+        run: async (c) => {
+          try {
+            return await this.runOn(c, msg, action, exec);
+          } finally {
+            resolve();
+          }
+        },
+        fail: async (err) => {
+          try {
+            const shuttingDown = this.state === 'draining';
+            this.deps.log.warn({ err, activationId: msg.activationId }, 'no container for activation');
+            const response = errorResponse(ActivationStatus.WhiskError, shuttingDown ? Msg.shutdown : Msg.provisionFailed);
+            await this.finish(msg, this.failedRecord(msg, action, response), false);
+          } finally {
+            resolve();
+          }
+        },
+      });
+    });
+  }
+
+  /** The action at the revision the controller resolved; cached, since a revision never changes. */
+  private async loadAction(msg: ActivationMessage): Promise<WhiskAction | undefined> {
+    const key = `${msg.action.docId}@${msg.action.rev}`;
+    const hit = this.actions.get(key);
+    if (hit) return hit;
+    const found = await this.deps.entities.get(msg.action.docId);
+    if (!found || found.doc.entityType !== 'action') return undefined;
+    // An update between the controller's read and ours: run what is stored now, cache it under its own revision.
+    if (this.actions.size > 1000) this.actions.clear();
+    this.actions.set(`${msg.action.docId}@${found.rev}`, found.doc);
+    return found.doc;
+  }
+
+  private async runOn(c: PooledContainer, msg: ActivationMessage, action: WhiskAction, exec: CodeExec): Promise<{ keep: boolean }> {
+    const timeout = action.limits.timeout;
+    const provideKey = annotation(action.annotations, 'provide-api-key');
+    const withKey = provideKey === undefined || provideKey === true;
+    const actionName = `/${action.namespace}/${action.name}`;
+    c.logs.reset();
+    let initTime: number | undefined;
+    let timedOut = false;
+    let response: Response | undefined;
+    let died = false;
+    const firstStart = Date.now();
+    const waitTime = firstStart - msg.received;
+
+    if (!c.initialized) {
+      const env: Record<string, string> = {
+        __OW_NAMESPACE: msg.user.namespace,
+        __OW_ACTION_NAME: actionName,
+        __OW_ACTION_VERSION: action.version,
+        __OW_ACTIVATION_ID: msg.activationId,
+        __OW_TRANSACTION_ID: msg.transid,
+        __OW_DEADLINE: String(firstStart + timeout),
+      };
+      if (withKey) env.__OW_API_KEY = msg.user.apiKey;
+      for (const p of msg.initArgs) env[p.key] = envString(p.value);
+      const body = { value: { name: action.name, main: exec.main ?? 'main', binary: exec.binary, code: exec.code, env } };
+      const r = await this.initWithRetry(c, body, timeout);
+      if (r.kind === 'ok') {
+        initTime = Date.now() - firstStart;
+        c.initialized = true;
+      } else {
+        response = r.response;
+        timedOut = r.kind === 'timeout';
+        died = r.kind !== 'failed';
+      }
+    }
+
+    const runStart = Date.now();
+    if (!response) {
+      const body: Record<string, unknown> = {
+        value: msg.content,
+        namespace: msg.user.namespace,
+        action_name: actionName,
+        action_version: action.version,
+        activation_id: msg.activationId,
+        transaction_id: msg.transid,
+        deadline: String(runStart + timeout),
+      };
+      if (withKey) body.api_key = msg.user.apiKey;
+      try {
+        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout);
+        response = runResponse(r.status, r.body, r.bytes);
+      } catch (err) {
+        died = true;
+        if (err instanceof ProxyError && err.kind === 'timeout') {
+          timedOut = true;
+          response = errorResponse(ActivationStatus.DeveloperError, Msg.runTimeout(timeout));
+        } else {
+          const oom = await c.container.wasOomKilled().catch(() => false);
+          response = errorResponse(ActivationStatus.DeveloperError, oom ? Msg.oom : Msg.runExited);
+        }
+      }
+    }
+    const end = Date.now();
+    const start = initTime !== undefined || !c.initialized ? firstStart : runStart;
+    const record = this.record(msg, action, {
+      start,
+      end,
+      response,
+      waitTime,
+      initTime,
+      timedOut,
+    });
+    // The blocking caller gets its result now; logs follow in the stored record.
+    const resultSent = msg.blocking && action.limits.logs > 0;
+    if (resultSent) await this.publishAck(msg, { result: { ...record } });
+
+    if (action.limits.logs > 0) {
+      const logs = await c.logs.collect({
+        limitBytes: action.limits.logs * 1024 * 1024,
+        idleMs: this.opts.logIdleMs ?? 2_000,
+        maxMs: Math.max(5, action.limits.logs) * 2_000,
+        // A container that died or was killed prints no sentinels: take what is there.
+        waitForSentinels: !died,
+      });
+      record.logs = logs.lines;
+    }
+    const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
+    await this.finish(msg, record, resultSent);
+    return { keep };
+  }
+
+  private async initWithRetry(
+    c: PooledContainer,
+    body: unknown,
+    timeout: number,
+  ): Promise<{ kind: 'ok' } | { kind: 'failed' | 'timeout' | 'exited'; response: Response }> {
+    const deadline = Date.now() + timeout;
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
+      try {
+        const r = await postJson(c.container.host, c.container.port, '/init', body, left);
+        if (r.status === 200) return { kind: 'ok' };
+        return { kind: 'failed', response: initFailure(r.status, r.body) };
+      } catch (err) {
+        if (!(err instanceof ProxyError) || err.kind === 'timeout') {
+          return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
+        }
+        // Refused or reset before any answer: the proxy is not listening yet (Docker's port proxy
+        // accepts and then drops the connection), unless the container has already exited.
+        if (attempt > 2 && !(await c.container.isAlive().catch(() => false))) {
+          const oom = await c.container.wasOomKilled().catch(() => false);
+          return { kind: 'exited', response: errorResponse(ActivationStatus.DeveloperError, oom ? Msg.oom : Msg.initExited) };
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2 + attempt * 2, 20)));
+      }
+    }
+  }
+
+  private record(
+    msg: ActivationMessage,
+    action: WhiskAction,
+    r: { start: number; end: number; response: Response; waitTime: number; initTime: number | undefined; timedOut: boolean },
+  ): ActivationRecord {
+    const annotations: KeyValue[] = [
+      ...(msg.annotations ?? []),
+      { key: 'path', value: `${action.namespace}/${action.name}` },
+      { key: 'waitTime', value: r.waitTime },
+      { key: 'kind', value: action.exec.kind },
+      { key: 'timeout', value: r.timedOut },
+      { key: 'limits', value: action.limits },
+    ];
+    if (r.initTime !== undefined) annotations.push({ key: 'initTime', value: r.initTime });
+    if (msg.action.binding !== undefined) annotations.push({ key: 'binding', value: msg.action.binding });
+    return {
+      namespace: msg.user.namespace,
+      name: action.name,
+      version: action.version,
+      subject: msg.user.subject,
+      publish: false,
+      activationId: msg.activationId,
+      start: r.start,
+      end: r.end,
+      duration: r.end - r.start,
+      ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
+      response: r.response,
+      logs: [],
+      annotations,
+    };
+  }
+
+  /** A record for an activation that never reached a container. */
+  private failedRecord(msg: ActivationMessage, action: WhiskAction | undefined, response: Response): ActivationRecord {
+    const now = Date.now();
+    const annotations: KeyValue[] = [
+      ...(msg.annotations ?? []),
+      { key: 'path', value: `${msg.action.path}/${msg.action.name}` },
+      { key: 'waitTime', value: now - msg.received },
+    ];
+    if (action) {
+      annotations.push({ key: 'kind', value: action.exec.kind }, { key: 'timeout', value: false }, { key: 'limits', value: action.limits });
+    }
+    if (msg.action.binding !== undefined) annotations.push({ key: 'binding', value: msg.action.binding });
+    return {
+      namespace: msg.user.namespace,
+      name: msg.action.name,
+      version: msg.action.version,
+      subject: msg.user.subject,
+      publish: false,
+      activationId: msg.activationId,
+      start: now,
+      end: now,
+      duration: 0,
+      ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
+      response,
+      logs: [],
+      annotations,
+    };
+  }
+
+  /**
+   * Stores the record, then acks: the completion frees the controller's slot, and carries the result
+   * too when a blocking caller has not had it yet. The record is stored before the completion so that
+   * a caller who is told "done" can read it.
+   */
+  private async finish(msg: ActivationMessage, record: ActivationRecord, resultSent: boolean): Promise<void> {
+    try {
+      await this.writer.write(record);
+    } catch (err) {
+      this.deps.log.error({ err, activationId: msg.activationId }, 'activation record could not be stored');
+    }
+    await this.publishAck(msg, {
+      ...(msg.blocking && !resultSent ? { result: record } : {}),
+      completion: { isSystemError: record.response.statusCode === ActivationStatus.WhiskError },
+    });
+  }
+
+  private async publishAck(msg: ActivationMessage, body: Pick<AckMessage, 'result' | 'completion'>): Promise<void> {
+    const ack: AckMessage = { v: 1, transid: msg.transid, activationId: msg.activationId, invoker: this.opts.id, ...body };
+    try {
+      await this.deps.bus.publish(Topics.completed(msg.controller), encode(ack));
+    } catch (err) {
+      this.deps.log.error({ err, activationId: msg.activationId }, 'could not publish ack');
+    }
+  }
+}
+
+/** Init parameters reach `/init` as environment strings: objects as compact JSON, null as "". */
+function envString(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}

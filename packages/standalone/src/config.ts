@@ -1,0 +1,58 @@
+/**
+ * Standalone's configuration: flags win over environment variables, which win over defaults. Parsed
+ * once at start; every problem is reported at once.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { envBool, parseConfig } from '@whirl/core';
+
+export const StandaloneConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(3233).describe('HTTP port (0 picks a free one). --port, WHIRL_PORT.'),
+  host: z.string().default('127.0.0.1').describe('Address to listen on. --host, WHIRL_HOST.'),
+  dataDir: z.string().default('./.whirl').describe('Where the SQLite database and wskprops live. --data-dir, WHIRL_DATA_DIR.'),
+  containers: z
+    .enum(['auto', 'docker', 'process'])
+    .default('auto')
+    .describe('Container factory: docker, process (no isolation, development only), or auto (docker when a daemon answers). --containers, WHIRL_CONTAINERS.'),
+  userMemoryMB: z.coerce.number().int().min(128).default(2048).describe('Memory budget of the container pool. WHIRL_USER_MEMORY_MB.'),
+  pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('Idle time before a warm container is paused. WHIRL_PAUSE_GRACE_MS.'),
+  idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('Idle time before a warm container is removed. WHIRL_IDLE_TIMEOUT_MS.'),
+  prewarm: envBool.default(true).describe('Start stem cells from the runtime manifest. WHIRL_PREWARM.'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+});
+export type StandaloneConfig = z.infer<typeof StandaloneConfigSchema>;
+
+const ENV: Record<keyof StandaloneConfig, string> = {
+  port: 'WHIRL_PORT',
+  host: 'WHIRL_HOST',
+  dataDir: 'WHIRL_DATA_DIR',
+  containers: 'WHIRL_CONTAINERS',
+  userMemoryMB: 'WHIRL_USER_MEMORY_MB',
+  pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
+  idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',
+  prewarm: 'WHIRL_PREWARM',
+  logLevel: 'WHIRL_LOG_LEVEL',
+};
+
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): Readonly<StandaloneConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      containers: { type: 'string' },
+    },
+    strict: true,
+  });
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  if (values.port !== undefined) input.port = values.port;
+  if (values.host !== undefined) input.host = values.host;
+  if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
+  if (values.containers !== undefined) input.containers = values.containers;
+  return parseConfig(StandaloneConfigSchema, input);
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** `pnpm start`: runs standalone Whirl until SIGINT/SIGTERM. */
+import { ConfigError } from '@whirl/core';
+import { loadConfig } from './config.js';
+import { startStandalone } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    process.stderr.write(`${e instanceof ConfigError || e instanceof TypeError ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const s = await startStandalone(config);
+  process.stdout.write(`APIHOST=${s.apiHost} AUTH=${s.auth} NAMESPACE=${s.namespace}\n`);
+  process.stderr.write(
+    `Whirl standalone is ready (containers: ${s.factory}). Point the CLI at it with:\n  export WSK_CONFIG_FILE=${config.dataDir}/wskprops\n`,
+  );
+  let signals = 0;
+  const shutdown = (sig: string): void => {
+    if (++signals > 1) process.exit(1);
+    process.stderr.write(`${sig}: stopping (removing containers)...\n`);
+    s.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`whirl standalone failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,153 @@
+/**
+ * Standalone Whirl: the controller and one invoker in one process, with the embedded adapters
+ * (SQLite store, in-process bus) and Docker containers when a daemon answers (else local processes,
+ * with a loud warning). The same controller and invoker code runs distributed.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import pino, { type Logger } from 'pino';
+import {
+  Topics,
+  decodeAck,
+  type ContainerFactory,
+  type SubjectStore,
+} from '@whirl/core';
+import { ActivationWaiter, LeanBalancer, buildApp, type KindResolver } from '@whirl/controller';
+import { DockerContainerFactory, Invoker, ProcessContainerFactory } from '@whirl/invoker';
+import { LocalMessageBus } from '@whirl/messaging';
+import {
+  controllerRuntimesView,
+  ensureRuntimeImages,
+  imageName,
+  loadManifest,
+  resolveKind,
+  stemCells,
+  validKinds,
+} from '@whirl/runtimes';
+import { openSqliteStores } from '@whirl/store';
+import type { StandaloneConfig } from './config.js';
+
+export interface Standalone {
+  apiHost: string;
+  auth: string;
+  namespace: string;
+  factory: ContainerFactory['kind'];
+  stop(): Promise<void>;
+}
+
+export async function startStandalone(config: Readonly<StandaloneConfig>, log: Logger = pino({ level: config.logLevel }, pino.destination(2))): Promise<Standalone> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const stores = openSqliteStores(path.join(config.dataDir, 'whirl.db'));
+  const guest = await ensureSubject(stores.subjects, 'guest');
+  const manifest = loadManifest();
+
+  const factory = await chooseFactory(config, log);
+  if (factory instanceof DockerContainerFactory) {
+    const built = await ensureRuntimeImages({
+      docker: factory.docker,
+      manifest,
+      onProgress: (m) => log.info(m),
+    });
+    if (built.length > 0) log.info({ built }, 'runtime images built');
+  }
+
+  const bus = new LocalMessageBus(log);
+  const waiter = new ActivationWaiter();
+  const lb = new LeanBalancer(bus, '0');
+  await bus.subscribe(Topics.completed('0'), 'controller0', async (m) => {
+    const ack = decodeAck(m.value);
+    if (ack.result) waiter.complete(ack.result);
+    if (ack.completion) lb.release(ack.activationId);
+  });
+
+  const invoker = new Invoker(
+    {
+      bus,
+      entities: stores.entities,
+      activations: stores.activations,
+      factory,
+      runtimes: {
+        imageFor: (kind) => {
+          const e = resolveKind(kind, manifest);
+          return e ? imageName(e) : undefined;
+        },
+        stemCells: () => stemCells(manifest),
+      },
+      log,
+    },
+    {
+      id: '0',
+      userMemoryMB: config.userMemoryMB,
+      pauseGraceMs: config.pauseGraceMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      prewarm: config.prewarm,
+      apiHost: `http://${config.host}:${config.port}`,
+    },
+  );
+  await invoker.start();
+
+  const kinds: KindResolver & { runtimesView(): unknown } = {
+    resolve: (kind) => {
+      const e = resolveKind(kind, manifest);
+      return e ? { kind: e.kind, requireMain: e.requireMain ?? false, deprecated: e.deprecated ?? false } : undefined;
+    },
+    validKinds: () => validKinds(manifest),
+    runtimesView: () => controllerRuntimesView(manifest),
+  };
+  const { app } = await buildApp(
+    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, logger: log },
+    { controllerId: '0', apiHost: '', blockingWaitMs: 60_000, build: '2026-11-27', buildNo: 'whirl-0.1.0' },
+  );
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const apiHost = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const auth = `${guest.uuid}:${guest.key}`;
+  writeFileSync(path.join(config.dataDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    apiHost,
+    auth,
+    namespace: 'guest',
+    factory: factory.kind,
+    stop: () =>
+      (stopping ??= (async () => {
+        await app.close();
+        await invoker.stop();
+        waiter.close();
+        await bus.close();
+        await factory.close();
+        await stores.close();
+      })()),
+  };
+}
+
+/** The guest subject, created on first start with a random key (never a well-known one). */
+async function ensureSubject(subjects: SubjectStore, name: string): Promise<{ uuid: string; key: string }> {
+  const existing = await subjects.getSubject(name);
+  const ns = existing?.namespaces.find((n) => n.name === name);
+  if (ns) return { uuid: ns.uuid, key: ns.key };
+  const cred = { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
+  await subjects.putSubject({ subject: name, namespaces: [cred] });
+  return cred;
+}
+
+async function chooseFactory(config: Readonly<StandaloneConfig>, log: Logger): Promise<ContainerFactory> {
+  if (config.containers !== 'process') {
+    const docker = new Dockerode();
+    try {
+      await docker.ping();
+      return new DockerContainerFactory({ docker, userMemoryMB: config.userMemoryMB });
+    } catch (err) {
+      if (config.containers === 'docker') throw new Error(`Docker was asked for (--containers docker) but no daemon answers: ${(err as Error).message}`);
+    }
+  }
+  const warning =
+    'WARNING: no Docker daemon answers, so actions run as local processes with NO ISOLATION: user code has the full rights of this process. Use this only for development.';
+  log.warn(warning);
+  process.stderr.write(`\n${warning}\n\n`);
+  return new ProcessContainerFactory();
+}

@@ -1,0 +1,102 @@
+/** Conformance suite every ActivationStore adapter must pass. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ActivationRecord, ActivationStore } from '@whirl/core';
+import type { StoreHarness } from './entity-store.js';
+import { activation } from './fixtures.js';
+
+const ids = (list: readonly ActivationRecord[]): string[] => list.map((a) => a.activationId);
+
+export function describeActivationStoreContract(name: string, make: () => Promise<StoreHarness<ActivationStore>>): void {
+  describe(`ActivationStore contract: ${name}`, () => {
+    let h: StoreHarness<ActivationStore>;
+    let store: ActivationStore;
+    beforeEach(async () => {
+      h = await make();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    it('puts, gets and upserts', async () => {
+      const a = activation('guest', 'hello', 1000, { path: 'guest/hello' });
+      await store.put([a]);
+      expect(await store.get('guest', a.activationId)).toEqual(a);
+      const replaced = { ...a, response: { statusCode: 1 as const, result: { error: 'boom' } } };
+      await store.put([replaced]);
+      expect(await store.get('guest', a.activationId)).toEqual(replaced);
+      expect(await store.count({ namespace: 'guest' })).toBe(1);
+      await store.put([]);
+    });
+
+    it('keeps namespaces apart', async () => {
+      const a = activation('guest', 'hello', 1000, { path: 'guest/hello' });
+      await store.put([a]);
+      expect(await store.get('other', a.activationId)).toBeUndefined();
+      expect(await store.list({ namespace: 'other', limit: 30, skip: 0 })).toEqual([]);
+      // The same id may exist in two namespaces as two records.
+      const b = { ...a, namespace: 'other', name: 'theirs' };
+      await store.put([b]);
+      expect((await store.get('guest', a.activationId))?.name).toBe('hello');
+      expect((await store.get('other', a.activationId))?.name).toBe('theirs');
+    });
+
+    it('lists newest start first with limit, skip and inclusive since/upto', async () => {
+      const recs = [100, 400, 200, 300, 500].map((s) => activation('guest', `a${s}`, s, { path: `guest/a${s}` }));
+      await store.put(recs);
+      await store.put([activation('other', 'x', 450, { path: 'other/x' })]);
+      const byStart = (s: number): string => recs.find((r) => r.start === s)!.activationId;
+
+      expect(ids(await store.list({ namespace: 'guest', limit: 30, skip: 0 }))).toEqual([500, 400, 300, 200, 100].map(byStart));
+      expect(ids(await store.list({ namespace: 'guest', limit: 2, skip: 1 }))).toEqual([400, 300].map(byStart));
+      expect(ids(await store.list({ namespace: 'guest', since: 200, upto: 400, limit: 30, skip: 0 }))).toEqual([400, 300, 200].map(byStart));
+      expect(ids(await store.list({ namespace: 'guest', since: 401, limit: 30, skip: 0 }))).toEqual([500].map(byStart));
+      expect(ids(await store.list({ namespace: 'guest', upto: 100, limit: 30, skip: 0 }))).toEqual([100].map(byStart));
+      expect(await store.count({ namespace: 'guest' })).toBe(5);
+      expect(await store.count({ namespace: 'guest', since: 200, upto: 400 })).toBe(3);
+    });
+
+    it('filters by name: plain, package, binding and trigger records', async () => {
+      const plain = activation('guest', 'act', 100, { path: 'guest/act' });
+      const inPkg = activation('guest', 'act', 200, { path: 'guest/pkg/act' });
+      const foreign = activation('guest', 'echo', 300, { path: 'whisk.system/utils/echo' });
+      const viaBinding = activation('guest', 'echo', 400, { path: 'whisk.system/utils/echo', binding: 'guest/mybinding' });
+      const trig = activation('guest', 'mytrigger', 500);
+      // Same action name in another package: a path-bearing record never matches on its bare name.
+      const otherPkg = activation('guest', 'act', 600, { path: 'guest/other/act' });
+      await store.put([plain, inPkg, foreign, viaBinding, trig, otherPkg]);
+
+      const find = async (n: string): Promise<string[]> => ids(await store.list({ namespace: 'guest', name: n, limit: 30, skip: 0 }));
+      expect(await find('act')).toEqual([plain.activationId]);
+      expect(await find('pkg/act')).toEqual([inPkg.activationId]);
+      expect(await find('utils/echo')).toEqual([viaBinding.activationId, foreign.activationId]);
+      expect(await find('mybinding')).toEqual([viaBinding.activationId]);
+      expect(await find('mytrigger')).toEqual([trig.activationId]);
+      expect(await find('echo')).toEqual([]);
+      expect(await find('nothing')).toEqual([]);
+
+      expect(await store.count({ namespace: 'guest', name: 'utils/echo' })).toBe(2);
+      expect(await store.count({ namespace: 'guest', name: 'mybinding' })).toBe(1);
+      expect(await store.count({ namespace: 'other', name: 'act' })).toBe(0);
+      expect(ids(await store.list({ namespace: 'guest', name: 'utils/echo', limit: 1, skip: 1 }))).toEqual([foreign.activationId]);
+      expect(ids(await store.list({ namespace: 'guest', name: 'utils/echo', since: 350, limit: 30, skip: 0 }))).toEqual([
+        viaBinding.activationId,
+      ]);
+    });
+
+    it('re-keys the name filter on upsert', async () => {
+      const a = activation('guest', 'act', 100, { path: 'guest/act' });
+      await store.put([a]);
+      await store.put([{ ...a, annotations: [{ key: 'path', value: 'guest/p/act' }] }]);
+      expect(await store.count({ namespace: 'guest', name: 'act' })).toBe(0);
+      expect(await store.count({ namespace: 'guest', name: 'p/act' })).toBe(1);
+    });
+
+    it('stores a large batch', async () => {
+      const recs = Array.from({ length: 500 }, (_, i) => activation('guest', 'bulk', i, { path: 'guest/bulk' }));
+      await store.put(recs);
+      expect(await store.count({ namespace: 'guest', name: 'bulk' })).toBe(500);
+      expect((await store.list({ namespace: 'guest', limit: 1, skip: 0 }))[0]?.start).toBe(499);
+    });
+  });
+}

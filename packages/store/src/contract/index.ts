@@ -1,0 +1,4 @@
+export { describeEntityStoreContract, type StoreHarness } from './entity-store.js';
+export { describeActivationStoreContract } from './activation-store.js';
+export { describeSubjectStoreContract } from './subject-store.js';
+export * as fixtures from './fixtures.js';

@@ -1,0 +1,1 @@
+export { openSqliteStores, type SqliteStores } from './sqlite.js';

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeActivationStoreContract, describeEntityStoreContract, describeSubjectStoreContract, fixtures } from './contract/index.js';
+import { openSqliteStores } from './sqlite.js';
+
+function memory<K extends 'entities' | 'activations' | 'subjects'>(which: K) {
+  return async () => {
+    const stores = openSqliteStores(':memory:');
+    return { store: stores[which], cleanup: () => stores.close() };
+  };
+}
+
+describeEntityStoreContract('sqlite', memory('entities'));
+describeActivationStoreContract('sqlite', memory('activations'));
+describeSubjectStoreContract('sqlite', memory('subjects'));
+
+describe('sqlite file', () => {
+  const dirs: string[] = [];
+  const tempFile = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'whirl-store-'));
+    dirs.push(dir);
+    return join(dir, 'whirl.db');
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps data across close and reopen', async () => {
+    const file = tempFile();
+    const first = openSqliteStores(file);
+    const created = await first.entities.create(fixtures.action('guest', 'hello', 1));
+    const rec = fixtures.activation('guest', 'hello', 10, { path: 'guest/hello' });
+    await first.activations.put([rec]);
+    const subject = { subject: 'guest', namespaces: [{ name: 'guest', uuid: 'u', key: 'k'.repeat(64) }] };
+    await first.subjects.putSubject(subject);
+    await first.subjects.putLimits('guest', { invocationsPerMinute: 3 });
+    await first.close();
+    await first.close();
+
+    const second = openSqliteStores(file);
+    try {
+      expect(await second.entities.get('guest/hello')).toEqual({ rev: created.rev, doc: fixtures.action('guest', 'hello', 1) });
+      expect(await second.activations.get('guest', rec.activationId)).toEqual(rec);
+      expect(await second.activations.count({ namespace: 'guest', name: 'hello' })).toBe(1);
+      expect(await second.subjects.identify('u', 'k'.repeat(64))).toEqual({
+        subject: 'guest',
+        namespace: subject.namespaces[0],
+        limits: { invocationsPerMinute: 3 },
+      });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('opens in WAL mode with a versioned schema', async () => {
+    const file = tempFile();
+    const stores = openSqliteStores(file);
+    await stores.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file written by a newer schema', async () => {
+    const file = tempFile();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => openSqliteStores(file)).toThrow(/newer/);
+  });
+
+  it('closes the connection only once every store is closed', async () => {
+    const stores = openSqliteStores(':memory:');
+    await stores.entities.close();
+    await stores.entities.close();
+    expect(await stores.activations.count({ namespace: 'guest' })).toBe(0);
+    await stores.activations.close();
+    await stores.subjects.close();
+    await expect(stores.subjects.getLimits('guest')).rejects.toThrow();
+    await stores.close();
+  });
+});

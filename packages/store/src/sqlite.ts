@@ -1,0 +1,448 @@
+/**
+ * Embedded store adapters: entities, activations and subjects in one SQLite file. better-sqlite3 is
+ * synchronous, so every method does its work before returning a settled promise; the async signatures
+ * exist so the CouchDB adapter can share the ports.
+ */
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import {
+  ConflictError,
+  Messages,
+  NotFoundError,
+  annotation,
+  type ActivationListQuery,
+  type ActivationRecord,
+  type ActivationStore,
+  type EntityListQuery,
+  type EntityStore,
+  type Identity,
+  type Revisioned,
+  type Subject,
+  type SubjectStore,
+  type UserLimits,
+  type WhiskEntity,
+} from '@whirl/core';
+
+type Db = Database.Database;
+
+export interface SqliteStores {
+  entities: EntityStore;
+  activations: ActivationStore;
+  subjects: SubjectStore;
+  /** Closes the shared connection; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Each step upgrades the schema by one `user_version`. Never edit a shipped step: existing files have
+ * already run it, so a change needs a new step.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE entities (
+    doc_id      TEXT PRIMARY KEY,
+    entity_type TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    root_ns     TEXT NOT NULL,
+    updated     INTEGER NOT NULL,
+    published   INTEGER NOT NULL,
+    rev         TEXT NOT NULL,
+    body        TEXT NOT NULL
+  );
+  CREATE INDEX entities_by_ns ON entities (entity_type, namespace, updated DESC, doc_id);
+  CREATE INDEX entities_by_root ON entities (entity_type, root_ns, updated DESC, doc_id);
+
+  CREATE TABLE activations (
+    doc_id        TEXT PRIMARY KEY,
+    namespace     TEXT NOT NULL,
+    activation_id TEXT NOT NULL,
+    start         INTEGER NOT NULL,
+    name_key      TEXT NOT NULL,
+    binding_key   TEXT,
+    body          TEXT NOT NULL
+  );
+  CREATE INDEX activations_by_start ON activations (namespace, start DESC, activation_id DESC);
+  CREATE INDEX activations_by_name ON activations (namespace, name_key, start DESC, activation_id DESC);
+  CREATE INDEX activations_by_binding ON activations (namespace, binding_key, start DESC, activation_id DESC)
+    WHERE binding_key IS NOT NULL;
+
+  CREATE TABLE subjects (
+    subject TEXT PRIMARY KEY,
+    blocked INTEGER NOT NULL,
+    body    TEXT NOT NULL
+  );
+  CREATE TABLE credentials (
+    uuid      TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    subject   TEXT NOT NULL REFERENCES subjects (subject) ON DELETE CASCADE,
+    PRIMARY KEY (uuid, key, namespace)
+  );
+  CREATE INDEX credentials_by_subject ON credentials (subject);
+
+  CREATE TABLE namespace_limits (
+    namespace TEXT PRIMARY KEY,
+    body      TEXT NOT NULL
+  );
+  `,
+];
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`store schema version ${version} is newer than this build understands (${MIGRATIONS.length})`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function openSqliteStores(path: string): SqliteStores {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL under WAL can lose the last commits on power loss but never corrupts; activations and
+    // entity writes are cheap to lose compared with an fsync per invoke.
+    db.pragma('synchronous = NORMAL');
+    // Another process (e.g. a CLI) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+
+  let open = 3;
+  const release = (): void => {
+    open -= 1;
+    if (open === 0 && db.open) db.close();
+  };
+  const entities = new SqliteEntityStore(db, release);
+  const activations = new SqliteActivationStore(db, release);
+  const subjects = new SqliteSubjectStore(db, release);
+  return {
+    entities,
+    activations,
+    subjects,
+    async close() {
+      await Promise.all([entities.close(), activations.close(), subjects.close()]);
+    },
+  };
+}
+
+/** Shared by the three stores: each releases its share of the connection once. */
+abstract class SqliteStoreBase {
+  private released = false;
+  constructor(
+    protected readonly db: Db,
+    private readonly release: () => void,
+  ) {}
+
+  async close(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.release();
+  }
+}
+
+/** CouchDB-style `<generation>-<random>` so revisions look familiar and never repeat. */
+function nextRev(prev?: string): string {
+  const gen = prev === undefined ? 0 : Number.parseInt(prev, 10) || 0;
+  return `${gen + 1}-${randomBytes(16).toString('hex')}`;
+}
+
+function rootNamespace(namespace: string): string {
+  const i = namespace.indexOf('/');
+  return i < 0 ? namespace : namespace.slice(0, i);
+}
+
+function withoutFirstSegment(path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined;
+  const i = path.indexOf('/');
+  return i < 0 ? undefined : path.slice(i + 1);
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+interface EntityRow {
+  rev: string;
+  body: string;
+}
+
+class SqliteEntityStore extends SqliteStoreBase implements EntityStore {
+  private readonly getStmt;
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly deleteStmt;
+  private readonly existsStmt;
+  private readonly listStmts = new Map<string, Database.Statement<unknown[], { body: string }>>();
+  private readonly countStmts = new Map<string, Database.Statement<unknown[], { n: number }>>();
+  private readonly deleteTx;
+
+  constructor(db: Db, release: () => void) {
+    super(db, release);
+    this.getStmt = db.prepare<[string], EntityRow>('SELECT rev, body FROM entities WHERE doc_id = ?');
+    this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM entities WHERE doc_id = ?');
+    this.insertStmt = db.prepare<[string, string, string, string, number, number, string, string]>(
+      `INSERT INTO entities (doc_id, entity_type, namespace, root_ns, updated, published, rev, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.updateStmt = db.prepare<[string, string, string, number, number, string, string, string, string]>(
+      `UPDATE entities SET entity_type = ?, namespace = ?, root_ns = ?, updated = ?, published = ?, rev = ?, body = ?
+       WHERE doc_id = ? AND rev = ?`,
+    );
+    this.deleteStmt = db.prepare<[string, string]>('DELETE FROM entities WHERE doc_id = ? AND rev = ?');
+    this.deleteTx = db.transaction((docId: string, rev: string) => {
+      if (this.deleteStmt.run(docId, rev).changes > 0) return;
+      if (this.existsStmt.get(docId)) throw new ConflictError();
+      throw new NotFoundError();
+    });
+  }
+
+  async get(docId: string): Promise<Revisioned<WhiskEntity> | undefined> {
+    const row = this.getStmt.get(docId);
+    return row ? { rev: row.rev, doc: JSON.parse(row.body) as WhiskEntity } : undefined;
+  }
+
+  async create(doc: WhiskEntity): Promise<Revisioned<WhiskEntity>> {
+    const rev = nextRev();
+    try {
+      this.insertStmt.run(
+        `${doc.namespace}/${doc.name}`,
+        doc.entityType,
+        doc.namespace,
+        rootNamespace(doc.namespace),
+        doc.updated,
+        doc.publish ? 1 : 0,
+        rev,
+        JSON.stringify(doc),
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ConflictError(Messages.exists);
+      throw e;
+    }
+    return { rev, doc };
+  }
+
+  async update(doc: WhiskEntity, rev: string): Promise<Revisioned<WhiskEntity>> {
+    const next = nextRev(rev);
+    const changed = this.updateStmt.run(
+      doc.entityType,
+      doc.namespace,
+      rootNamespace(doc.namespace),
+      doc.updated,
+      doc.publish ? 1 : 0,
+      next,
+      JSON.stringify(doc),
+      `${doc.namespace}/${doc.name}`,
+      rev,
+    ).changes;
+    // A missing document is a conflict too: the caller's revision no longer names anything current.
+    if (changed === 0) throw new ConflictError();
+    return { rev: next, doc };
+  }
+
+  async delete(docId: string, rev: string): Promise<void> {
+    this.deleteTx(docId, rev);
+  }
+
+  async list(q: EntityListQuery): Promise<WhiskEntity[]> {
+    const { where, params } = entityFilter(q);
+    let stmt = this.listStmts.get(where);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], { body: string }>(
+        `SELECT body FROM entities WHERE ${where} ORDER BY updated DESC, doc_id ASC LIMIT ? OFFSET ?`,
+      );
+      this.listStmts.set(where, stmt);
+    }
+    return stmt.all(...params, q.limit, q.skip).map((r) => JSON.parse(r.body) as WhiskEntity);
+  }
+
+  async count(q: Omit<EntityListQuery, 'limit' | 'skip'>): Promise<number> {
+    const { where, params } = entityFilter(q);
+    let stmt = this.countStmts.get(where);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM entities WHERE ${where}`);
+      this.countStmts.set(where, stmt);
+    }
+    return stmt.get(...params)?.n ?? 0;
+  }
+}
+
+/** The WHERE clause comes from a fixed set of shapes, so it doubles as the statement cache key. */
+function entityFilter(q: Omit<EntityListQuery, 'limit' | 'skip'>): { where: string; params: unknown[] } {
+  // Only a root namespace has packages below it; `ns/pkg` with includePackages is just `ns/pkg`.
+  const byRoot = q.includePackages === true && !q.namespace.includes('/');
+  let where = byRoot ? 'entity_type = ? AND root_ns = ?' : 'entity_type = ? AND namespace = ?';
+  if (q.publishedOnly) where += ' AND published = 1';
+  return { where, params: [q.entityType, q.namespace] };
+}
+
+/**
+ * The keys an activation is found under by `name`, mirroring OpenWhisk's `whisks-filters` view: the
+ * action's `[pkg/]name` from its `path` (namespace dropped, so actions invoked from another namespace
+ * match by package), the binding it was reached through, or — for trigger activations, which carry no
+ * path — the record's own name.
+ */
+function activationKeys(r: ActivationRecord): { nameKey: string; bindingKey: string | null } {
+  const path = annotation(r.annotations, 'path');
+  const nameKey = path === undefined ? r.name : (withoutFirstSegment(path) ?? r.name);
+  const bindingKey = withoutFirstSegment(annotation(r.annotations, 'binding')) ?? null;
+  return { nameKey, bindingKey };
+}
+
+// Open bounds as numbers rather than separate statements per combination of since/upto.
+const MIN_TIME = Number.MIN_SAFE_INTEGER;
+const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
+  private readonly upsertStmt;
+  private readonly getStmt;
+  private readonly listAll;
+  private readonly listByName;
+  private readonly countAll;
+  private readonly countByName;
+  private readonly putTx;
+
+  constructor(db: Db, release: () => void) {
+    super(db, release);
+    this.upsertStmt = db.prepare<[string, string, string, number, string, string | null, string]>(
+      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (doc_id) DO UPDATE SET start = excluded.start, name_key = excluded.name_key,
+         binding_key = excluded.binding_key, body = excluded.body`,
+    );
+    this.getStmt = db.prepare<[string], { body: string }>('SELECT body FROM activations WHERE doc_id = ?');
+    const range = 'namespace = ? AND start >= ? AND start <= ?';
+    const order = 'ORDER BY start DESC, activation_id DESC LIMIT ? OFFSET ?';
+    /*
+     * A UNION of two index scans, both already in `start` order, lets SQLite merge them and stop at
+     * LIMIT instead of sorting every match of a busy action. INDEXED BY because an unanalysed
+     * database otherwise picks the by-start index and filters the whole namespace.
+     */
+    const byName = `SELECT start, activation_id, doc_id FROM activations INDEXED BY activations_by_name WHERE ${range} AND name_key = ?
+       UNION SELECT start, activation_id, doc_id FROM activations INDEXED BY activations_by_binding WHERE ${range} AND binding_key = ?`;
+    this.listAll = db.prepare<[string, number, number, number, number], { body: string }>(
+      `SELECT body FROM activations WHERE ${range} ${order}`,
+    );
+    this.listByName = db.prepare<[string, number, number, string, string, number, number, string, number, number], { body: string }>(
+      `SELECT a.body AS body FROM (${byName} ${order}) k JOIN activations a ON a.doc_id = k.doc_id
+       ORDER BY k.start DESC, k.activation_id DESC`,
+    );
+    this.countAll = db.prepare<[string, number, number], { n: number }>(`SELECT COUNT(*) AS n FROM activations WHERE ${range}`);
+    this.countByName = db.prepare<[string, number, number, string, string, number, number, string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM (${byName})`,
+    );
+    this.putTx = db.transaction((records: readonly ActivationRecord[]) => {
+      for (const r of records) {
+        const { nameKey, bindingKey } = activationKeys(r);
+        this.upsertStmt.run(`${r.namespace}/${r.activationId}`, r.namespace, r.activationId, r.start, nameKey, bindingKey, JSON.stringify(r));
+      }
+    });
+  }
+
+  async put(records: readonly ActivationRecord[]): Promise<void> {
+    if (records.length > 0) this.putTx(records);
+  }
+
+  async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {
+    const row = this.getStmt.get(`${namespace}/${activationId}`);
+    return row ? (JSON.parse(row.body) as ActivationRecord) : undefined;
+  }
+
+  async list(q: ActivationListQuery): Promise<ActivationRecord[]> {
+    const since = q.since ?? MIN_TIME;
+    const upto = q.upto ?? MAX_TIME;
+    const rows =
+      q.name === undefined
+        ? this.listAll.all(q.namespace, since, upto, q.limit, q.skip)
+        : this.listByName.all(q.namespace, since, upto, q.name, q.namespace, since, upto, q.name, q.limit, q.skip);
+    return rows.map((r) => JSON.parse(r.body) as ActivationRecord);
+  }
+
+  async count(q: Omit<ActivationListQuery, 'limit' | 'skip'>): Promise<number> {
+    const since = q.since ?? MIN_TIME;
+    const upto = q.upto ?? MAX_TIME;
+    const row =
+      q.name === undefined
+        ? this.countAll.get(q.namespace, since, upto)
+        : this.countByName.get(q.namespace, since, upto, q.name, q.namespace, since, upto, q.name);
+    return row?.n ?? 0;
+  }
+}
+
+class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {
+  private readonly identifyStmt;
+  private readonly getSubjectStmt;
+  private readonly upsertSubjectStmt;
+  private readonly deleteCredsStmt;
+  private readonly insertCredStmt;
+  private readonly getLimitsStmt;
+  private readonly putLimitsStmt;
+  private readonly putSubjectTx;
+
+  constructor(db: Db, release: () => void) {
+    super(db, release);
+    this.identifyStmt = db.prepare<[string, string], { namespace: string; body: string }>(
+      `SELECT c.namespace AS namespace, s.body AS body FROM credentials c JOIN subjects s ON s.subject = c.subject
+       WHERE c.uuid = ? AND c.key = ? AND s.blocked = 0 ORDER BY c.namespace LIMIT 1`,
+    );
+    this.getSubjectStmt = db.prepare<[string], { body: string }>('SELECT body FROM subjects WHERE subject = ?');
+    this.upsertSubjectStmt = db.prepare<[string, number, string]>(
+      `INSERT INTO subjects (subject, blocked, body) VALUES (?, ?, ?)
+       ON CONFLICT (subject) DO UPDATE SET blocked = excluded.blocked, body = excluded.body`,
+    );
+    this.deleteCredsStmt = db.prepare<[string]>('DELETE FROM credentials WHERE subject = ?');
+    // A credential pair moved to another subject follows its newest owner.
+    this.insertCredStmt = db.prepare<[string, string, string, string]>(
+      'INSERT OR REPLACE INTO credentials (uuid, key, namespace, subject) VALUES (?, ?, ?, ?)',
+    );
+    this.getLimitsStmt = db.prepare<[string], { body: string }>('SELECT body FROM namespace_limits WHERE namespace = ?');
+    this.putLimitsStmt = db.prepare<[string, string]>(
+      'INSERT INTO namespace_limits (namespace, body) VALUES (?, ?) ON CONFLICT (namespace) DO UPDATE SET body = excluded.body',
+    );
+    this.putSubjectTx = db.transaction((s: Subject) => {
+      this.upsertSubjectStmt.run(s.subject, s.blocked ? 1 : 0, JSON.stringify(s));
+      this.deleteCredsStmt.run(s.subject);
+      for (const ns of s.namespaces) this.insertCredStmt.run(ns.uuid, ns.key, ns.name, s.subject);
+    });
+  }
+
+  async identify(uuid: string, key: string): Promise<Identity | undefined> {
+    const row = this.identifyStmt.get(uuid, key);
+    if (!row) return undefined;
+    const subject = JSON.parse(row.body) as Subject;
+    const namespace = subject.namespaces.find((n) => n.name === row.namespace && n.uuid === uuid && n.key === key);
+    if (!namespace) return undefined;
+    return { subject: subject.subject, namespace, limits: this.limitsOf(namespace.name) };
+  }
+
+  async getSubject(subject: string): Promise<Subject | undefined> {
+    const row = this.getSubjectStmt.get(subject);
+    return row ? (JSON.parse(row.body) as Subject) : undefined;
+  }
+
+  async putSubject(subject: Subject): Promise<void> {
+    this.putSubjectTx(subject);
+  }
+
+  async getLimits(namespace: string): Promise<Partial<UserLimits>> {
+    return this.limitsOf(namespace);
+  }
+
+  async putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void> {
+    this.putLimitsStmt.run(namespace, JSON.stringify(limits));
+  }
+
+  private limitsOf(namespace: string): Partial<UserLimits> {
+    const row = this.getLimitsStmt.get(namespace);
+    return row ? (JSON.parse(row.body) as Partial<UserLimits>) : {};
+  }
+}
