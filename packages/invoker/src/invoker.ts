@@ -244,8 +244,7 @@ export class Invoker {
           timedOut = true;
           response = errorResponse(ActivationStatus.DeveloperError, Msg.runTimeout(timeout));
         } else {
-          const oom = await c.container.wasOomKilled().catch(() => false);
-          response = errorResponse(ActivationStatus.DeveloperError, oom ? Msg.oom : Msg.runExited);
+          response = errorResponse(ActivationStatus.DeveloperError, (await diedOfOom(c)) ? Msg.oom : Msg.runExited);
         }
       }
     }
@@ -259,6 +258,7 @@ export class Invoker {
       initTime,
       timedOut,
     });
+    c.finishing = true;
     // The blocking caller gets its result now; logs follow in the stored record.
     const resultSent = msg.blocking && action.limits.logs > 0;
     if (resultSent) await this.publishAck(msg, { result: { ...record } });
@@ -298,8 +298,7 @@ export class Invoker {
         // Refused or reset before any answer: the proxy is not listening yet (Docker's port proxy
         // accepts and then drops the connection), unless the container has already exited.
         if (attempt > 2 && !(await c.container.isAlive().catch(() => false))) {
-          const oom = await c.container.wasOomKilled().catch(() => false);
-          return { kind: 'exited', response: errorResponse(ActivationStatus.DeveloperError, oom ? Msg.oom : Msg.initExited) };
+          return { kind: 'exited', response: errorResponse(ActivationStatus.DeveloperError, (await diedOfOom(c)) ? Msg.oom : Msg.initExited) };
         }
         await new Promise((r) => setTimeout(r, Math.min(2 + attempt * 2, 20)));
       }
@@ -392,6 +391,19 @@ export class Invoker {
       this.deps.log.error({ err, activationId: msg.activationId }, 'could not publish ack');
     }
   }
+}
+
+/**
+ * Whether a container whose connection just broke was killed for its memory limit. The kernel's kill
+ * and Docker's bookkeeping trail the broken connection a little, so wait (briefly) for the container
+ * to be seen as stopped before asking.
+ */
+async function diedOfOom(c: PooledContainer): Promise<boolean> {
+  const until = Date.now() + 2_000;
+  while (Date.now() < until && (await c.container.isAlive().catch(() => false))) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return c.container.wasOomKilled().catch(() => false);
 }
 
 /** Init parameters reach `/init` as environment strings: objects as compact JSON, null as "". */

@@ -10,6 +10,8 @@
  *   4. the same after evicting least-recently-used idle warm containers until the budget has room
  *      (stem cells are never evicted: they are the next cold start's shortcut);
  *   5. otherwise the job waits in the buffer until a running job finishes and frees a container or memory.
+ * One exception to 2-4: when the only warm container for the job is busy collecting its last
+ * activation's logs (its result is already out), the job waits for it rather than start cold.
  * Idle warm containers are paused after `pauseGraceMs` (no CPU while idle) and removed after
  * `idleTimeoutMs`. A container whose activation ended in a developer or whisk error is destroyed,
  * never reused. Stem cells are refilled as soon as one is taken.
@@ -42,6 +44,8 @@ export interface PooledContainer {
   /** `invokingNamespace|docId@rev` once initialised with an action. */
   warmKey?: string;
   initialized: boolean;
+  /** Set by the runner once /run has answered and only log collection remains (a millisecond, usually). */
+  finishing: boolean;
   lastUsed: number;
   pausing?: Promise<void>;
   timers: { pause?: NodeJS.Timeout; idle?: NodeJS.Timeout };
@@ -179,6 +183,10 @@ export class ContainerPool {
       if (!warm || (warm.state === 'paused' && c.state === 'ready') || (warm.state === c.state && c.lastUsed > warm.lastUsed)) warm = c;
     }
     if (warm) return this.claim(warm, 'warm');
+    // A container of this action is only collecting the last activation's logs: waiting the moment
+    // that takes beats a cold start (sequential callers send the next invoke as soon as they have
+    // their result, which is before the logs are in).
+    for (const c of this.containers) if (c.warmKey === job.warmKey && c.state === 'running' && c.finishing) return undefined;
     const room = (): boolean => this.usedMB() + job.memoryMB <= this.opts.userMemoryMB;
     if (!room()) this.evictFor(job.memoryMB);
     if (!room()) return undefined;
@@ -253,6 +261,7 @@ export class ContainerPool {
 
   private release(c: PooledContainer): void {
     c.state = 'ready';
+    c.finishing = false;
     c.lastUsed = Date.now();
     c.timers.pause = setTimeout(() => {
       if (c.state !== 'ready') return;
@@ -280,6 +289,7 @@ export class ContainerPool {
       memoryMB,
       state,
       initialized: false,
+      finishing: false,
       lastUsed: Date.now(),
       timers: {},
     };

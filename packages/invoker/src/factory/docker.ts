@@ -1,0 +1,193 @@
+/**
+ * ContainerFactory on a Docker daemon (the production adapter).
+ */
+import { PassThrough } from 'node:stream';
+import Dockerode from 'dockerode';
+import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
+import { LogHub } from './logs.js';
+
+export interface DockerContainerFactoryOptions {
+  docker?: Dockerode;
+  /** Docker network for action containers; OpenWhisk's default is `bridge`. */
+  network?: string;
+  /** Added to every container's environment (e.g. `__OW_API_HOST`); the spec's env wins. */
+  extraEnv?: Record<string, string>;
+  /** The invoker's user memory, for OpenWhisk's cpu-shares formula. Default 1024. */
+  userMemoryMB?: number;
+}
+
+const PROXY_PORT = '8080/tcp';
+const MiB = 1024 * 1024;
+
+function statusCode(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null ? (e as { statusCode?: number }).statusCode : undefined;
+}
+
+export class DockerContainerFactory implements ContainerFactory {
+  readonly kind = 'docker' as const;
+  readonly isolated = true;
+  readonly docker: Dockerode;
+  private readonly network: string;
+  private readonly extraEnv: Record<string, string>;
+  private readonly userMemoryMB: number;
+
+  constructor(opts: DockerContainerFactoryOptions = {}) {
+    this.docker = opts.docker ?? new Dockerode();
+    this.network = opts.network ?? 'bridge';
+    this.extraEnv = opts.extraEnv ?? {};
+    this.userMemoryMB = opts.userMemoryMB ?? 1024;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (e) {
+      if (statusCode(e) === 404) return false;
+      throw e;
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<Container> {
+    const env = { ...this.extraEnv, ...spec.env };
+    const cpuShares = Math.max(Math.floor(1024 / (this.userMemoryMB / spec.memoryMB)), 2);
+    const c = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      ExposedPorts: { [PROXY_PORT]: {} },
+      HostConfig: {
+        Memory: spec.memoryMB * MiB,
+        // Same as memory: no swap, so an over-limit action is OOM killed instead of crawling.
+        MemorySwap: spec.memoryMB * MiB,
+        CpuShares: cpuShares,
+        PidsLimit: 1024,
+        Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
+        CapDrop: ['NET_RAW', 'NET_ADMIN'],
+        NetworkMode: this.network,
+        // Empty HostPort: the daemon picks a free port; only reachable from this host.
+        PortBindings: { [PROXY_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      },
+    });
+    const hub = new LogHub();
+    try {
+      // Attach before start, or the first lines (and an early crash message) could be missed.
+      const stream = await c.attach({ stream: true, stdout: true, stderr: true, logs: false });
+      const out = new PassThrough();
+      const err = new PassThrough();
+      out.on('data', (b: Buffer) => hub.push('stdout', b));
+      err.on('data', (b: Buffer) => hub.push('stderr', b));
+      this.docker.modem.demuxStream(stream, out, err);
+      const finish = () => {
+        hub.end('stdout');
+        hub.end('stderr');
+      };
+      stream.on('end', finish);
+      stream.on('error', finish);
+      await c.start();
+      const info = await c.inspect();
+      const binding = info.NetworkSettings.Ports?.[PROXY_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
+        info.NetworkSettings.Ports?.[PROXY_PORT]?.[0];
+      const port = Number(binding?.HostPort);
+      if (!Number.isInteger(port) || port <= 0) {
+        throw new Error(`container ${spec.name} has no published port for ${PROXY_PORT}`);
+      }
+      return new DockerContainer(c, spec.name, '127.0.0.1', port, hub, () => {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+      });
+    } catch (e) {
+      await c.remove({ force: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  async removeAll(label: string, value: string): Promise<number> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
+    let removed = 0;
+    await Promise.all(
+      list.map(async (info) => {
+        try {
+          await this.docker.getContainer(info.Id).remove({ force: true });
+          removed++;
+        } catch (e) {
+          // Gone already, or another remover got there first.
+          if (statusCode(e) !== 404 && statusCode(e) !== 409) throw e;
+        }
+      }),
+    );
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    // Containers outlive the factory on purpose: the invoker removes its leftovers with removeAll.
+  }
+}
+
+class DockerContainer implements Container {
+  private destroying: Promise<void> | undefined;
+
+  constructor(
+    private readonly c: Dockerode.Container,
+    readonly name: string,
+    readonly host: string,
+    readonly port: number,
+    private readonly hub: LogHub,
+    private readonly detach: () => void,
+  ) {}
+
+  get id(): string {
+    return this.c.id;
+  }
+
+  onLog(listener: (line: LogLine) => void): void {
+    this.hub.onLog(listener);
+  }
+
+  async pause(): Promise<void> {
+    await this.c.pause();
+  }
+
+  async resume(): Promise<void> {
+    await this.c.unpause();
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      try {
+        await this.c.remove({ force: true });
+      } catch (e) {
+        const code = statusCode(e);
+        // 409: removal already in progress, which ends the same way.
+        if (code !== 404 && code !== 409) {
+          this.destroying = undefined;
+          throw e;
+        }
+      }
+      this.detach();
+    })();
+    return this.destroying;
+  }
+
+  async wasOomKilled(): Promise<boolean> {
+    const state = await this.state();
+    return state?.OOMKilled === true;
+  }
+
+  async isAlive(): Promise<boolean> {
+    const state = await this.state();
+    return state?.Running === true;
+  }
+
+  private async state(): Promise<Dockerode.ContainerInspectInfo['State'] | undefined> {
+    try {
+      return (await this.c.inspect()).State;
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw e;
+    }
+  }
+}

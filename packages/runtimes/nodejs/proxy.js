@@ -1,0 +1,491 @@
+'use strict';
+/*
+ * Whirl's OpenWhisk-compatible Node.js action proxy.
+ *
+ * Self-contained on purpose: it runs inside a FROM-scratch image that holds nothing but a node binary,
+ * so it may only use the Node standard library. Behaviour follows apache/openwhisk-runtime-nodejs
+ * (see OPENWHISK-COMPAT.md §5) because the invoker and existing actions depend on its quirks.
+ */
+const http = require('node:http');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const Module = require('node:module');
+
+const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
+const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
+// Express' body-parser limit in the reference runtime is '48mb' (binary megabytes).
+const BODY_LIMIT = 48 * 1024 * 1024;
+const PORT = Number(process.env.__OW_PROXY_PORT || 8080);
+const ALLOW_CONCURRENT = process.env.__OW_ALLOW_CONCURRENT === 'true';
+
+// ---------------------------------------------------------------------------------------------
+// Output guarding: the invoker ends log collection at the sentinel line, so an action printing it
+// could hide or forge log lines. The proxy keeps the unwrapped writers for its own sentinels.
+
+function guardStream(stream) {
+  const raw = stream.write.bind(stream);
+  // Tail of the user's previous output on this stream, so a sentinel split across writes is caught.
+  let tail = '';
+  function neutralize(text) {
+    const combined = tail + text;
+    let out = '';
+    let from = 0; // position in `text` copied so far
+    let searchAt = 0;
+    for (;;) {
+      const at = combined.indexOf(SENTINEL, searchAt);
+      if (at < 0) break;
+      const end = at + SENTINEL.length - tail.length; // sentinel end, as an offset into `text`
+      if (end > 0) {
+        out += text.slice(from, end) + FAKE_SENTINEL_SUFFIX;
+        from = end;
+      }
+      searchAt = at + SENTINEL.length;
+    }
+    out += text.slice(from);
+    tail = combined.slice(-(SENTINEL.length - 1));
+    return out;
+  }
+  function guardedWrite(chunk, encoding, cb) {
+    try {
+      if (typeof chunk === 'string') {
+        const enc = typeof encoding === 'string' ? encoding.toLowerCase() : 'utf8';
+        if (enc === 'utf8' || enc === 'utf-8' || enc === 'ascii' || enc === 'latin1' || enc === 'binary') {
+          chunk = neutralize(chunk);
+        } else {
+          chunk = Buffer.from(neutralize(Buffer.from(chunk, enc).toString('latin1')), 'latin1');
+          if (typeof encoding === 'string') encoding = undefined;
+        }
+      } else if (chunk instanceof Uint8Array) {
+        // latin1 maps bytes 1:1, so the round trip leaves non-sentinel bytes untouched.
+        const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+        const fixed = neutralize(text);
+        if (fixed !== text) chunk = Buffer.from(fixed, 'latin1');
+      }
+    } catch (_) {
+      // Never let the guard break the user's logging.
+    }
+    return raw(chunk, encoding, cb);
+  }
+  stream.write = guardedWrite;
+  return {
+    raw,
+    resetTail() {
+      tail = '';
+    },
+  };
+}
+
+const outGuard = guardStream(process.stdout);
+const errGuard = guardStream(process.stderr);
+
+function writeMarkers() {
+  outGuard.raw(SENTINEL + '\n');
+  errGuard.raw(SENTINEL + '\n');
+  outGuard.resetTail();
+  errGuard.resetTail();
+}
+
+function proxyError(...args) {
+  errGuard.raw(args.map((a) => (typeof a === 'string' ? a : require('node:util').inspect(a))).join(' ') + '\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// serialize-error@2 semantics, which the reference runtime applies to rejection reasons.
+
+function serializeError(value) {
+  if (typeof value === 'object' && value !== null) return destroyCircular(value, []);
+  if (typeof value === 'function') return '[Function: ' + (value.name || 'anonymous') + ']';
+  return value;
+}
+
+function destroyCircular(from, seen) {
+  const to = Array.isArray(from) ? [] : {};
+  seen.push(from);
+  for (const key of Object.keys(from)) {
+    const value = from[key];
+    if (typeof value === 'function') continue;
+    if (!value || typeof value !== 'object') {
+      to[key] = value;
+      continue;
+    }
+    to[key] = seen.indexOf(value) === -1 ? destroyCircular(value, seen.slice(0)) : '[Circular]';
+  }
+  for (const prop of ['name', 'message', 'stack', 'code']) {
+    if (typeof from[prop] === 'string') to[prop] = from[prop];
+  }
+  return to;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Archive extraction (no unzip/tar binaries exist in the scratch image).
+
+function safeTarget(root, name) {
+  const clean = name.replace(/\\/g, '/').replace(/^\.\/+/, '');
+  if (clean === '' || clean === '.') return undefined;
+  const target = path.resolve(root, clean);
+  if (target !== root && !target.startsWith(root + path.sep)) {
+    throw new Error('Archive entry escapes the target directory: ' + name);
+  }
+  return target;
+}
+
+function writeEntry(root, name, data, mode, isDir) {
+  const target = safeTarget(root, name);
+  if (!target) return;
+  if (isDir) {
+    fs.mkdirSync(target, { recursive: true });
+    return;
+  }
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, data, { mode: mode & 0o777 ? mode & 0o777 : 0o644 });
+}
+
+function extractZip(buf, root) {
+  const EOCD = 0x06054b50;
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip archive (no end of central directory)');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  if (count === 0xffff || p === 0xffffffff) throw new Error('zip64 archives are not supported');
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('corrupt zip central directory');
+    const versionMadeBy = buf.readUInt16LE(p + 4);
+    const flags = buf.readUInt16LE(p + 8);
+    const method = buf.readUInt16LE(p + 10);
+    const csize = buf.readUInt32LE(p + 20);
+    const usize = buf.readUInt32LE(p + 24);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const extAttr = buf.readUInt32LE(p + 38);
+    const localOff = buf.readUInt32LE(p + 42);
+    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
+    p += 46 + nameLen + extraLen + commentLen;
+    if (flags & 0x1) throw new Error('encrypted zip entries are not supported: ' + name);
+    if (buf.readUInt32LE(localOff) !== 0x04034b50) throw new Error('corrupt zip local header: ' + name);
+    const dataOff = localOff + 30 + buf.readUInt16LE(localOff + 26) + buf.readUInt16LE(localOff + 28);
+    const unixMode = versionMadeBy >> 8 === 3 ? extAttr >>> 16 : 0;
+    const fileType = unixMode & 0o170000;
+    if (name.endsWith('/') || fileType === 0o040000) {
+      writeEntry(root, name, null, 0, true);
+      continue;
+    }
+    if (fileType === 0o120000) continue; // symlinks could point outside the action directory
+    const raw = buf.subarray(dataOff, dataOff + csize);
+    let data;
+    if (method === 0) data = raw;
+    else if (method === 8) data = zlib.inflateRawSync(raw);
+    else throw new Error('unsupported zip compression method ' + method + ': ' + name);
+    if (data.length !== usize) throw new Error('zip entry size mismatch: ' + name);
+    writeEntry(root, name, data, unixMode, false);
+  }
+}
+
+function tarString(buf, off, len) {
+  const end = buf.indexOf(0, off);
+  return buf.toString('utf8', off, end >= 0 && end < off + len ? end : off + len);
+}
+
+function tarNumber(buf, off, len) {
+  if (buf[off] & 0x80) {
+    // GNU base-256 encoding for large sizes.
+    let v = 0;
+    for (let i = off + 1; i < off + len; i++) v = v * 256 + buf[i];
+    return v;
+  }
+  const s = tarString(buf, off, len).trim();
+  return s ? parseInt(s, 8) : 0;
+}
+
+function extractTar(buf, root) {
+  let p = 0;
+  let longName;
+  let paxPath;
+  while (p + 512 <= buf.length) {
+    const header = buf.subarray(p, p + 512);
+    if (header.every((b) => b === 0)) break;
+    let name = tarString(header, 0, 100);
+    const mode = tarNumber(header, 100, 8);
+    const size = tarNumber(header, 124, 12);
+    const type = String.fromCharCode(header[156] || 0x30);
+    if (header.toString('latin1', 257, 262) === 'ustar') {
+      const prefix = tarString(header, 345, 155);
+      if (prefix) name = prefix + '/' + name;
+    }
+    const data = buf.subarray(p + 512, p + 512 + size);
+    p += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'L') {
+      longName = tarString(data, 0, data.length);
+      continue;
+    }
+    if (type === 'x') {
+      const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+      if (m) paxPath = m[1];
+      continue;
+    }
+    if (type === 'g') continue;
+    if (paxPath !== undefined) name = paxPath;
+    else if (longName !== undefined) name = longName;
+    longName = undefined;
+    paxPath = undefined;
+    if (type === '5') writeEntry(root, name, null, 0, true);
+    else if (type === '0' || type === '7') writeEntry(root, name, data, mode, false);
+    // Links and devices are skipped: they could point outside the action directory.
+  }
+}
+
+function extractArchive(base64) {
+  const buf = Buffer.from(base64, 'base64');
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'action-')));
+  try {
+    if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b) extractZip(buf, root);
+    else if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) extractTar(zlib.gunzipSync(buf), root);
+    else throw new Error('unknown archive format');
+  } catch (e) {
+    proxyError('Error extracting the action archive:', e);
+    throw 'There was an error uncompressing the action archive.';
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading the action
+
+function assertMainIsFunction(handler, name) {
+  if (typeof handler !== 'function') throw "ActionEntrypoint '" + name + "' is not a function.";
+  return handler;
+}
+
+function propertyPath(obj, dotted) {
+  return dotted.split('.').reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
+}
+
+function loadPlain(code, main) {
+  // Same shape as the reference runtime's eval: the code's function declarations are visible to
+  // `return <main>`, and module.exports/exports are the fallback. Evaluated with Function rather
+  // than eval so user code cannot see the proxy's own variables.
+  const filename = path.join(process.cwd(), 'action.js');
+  const mod = { exports: {}, id: filename, filename, loaded: false };
+  const req = Module.createRequire(filename);
+  const body =
+    code +
+    '\ntry {\n  return ' + main + ';\n} catch (e) {\n' +
+    "  if (e && e.name === 'ReferenceError') return module.exports." + main + ' || exports.' + main + ';\n' +
+    '  throw e;\n}';
+  const fn = new Function('exports', 'require', 'module', '__filename', '__dirname', body);
+  const handler = fn.call(mod.exports, mod.exports, req, mod, filename, path.dirname(filename));
+  mod.loaded = true;
+  return assertMainIsFunction(handler, main);
+}
+
+function loadArchive(code, main) {
+  const dir = extractArchive(code);
+  const m = /^([^.]+)$|^([^.]+)\.(.+)$/.exec(main);
+  if (!m) throw 'Name of main function is not valid.';
+  const file = m[1] ? undefined : m[2];
+  const func = m[1] || m[3];
+  process.chdir(dir);
+  if (file === undefined && !fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'index.js'))) {
+    throw 'Zipped actions must contain either package.json or index.js at the root.';
+  }
+  const target = file !== undefined ? path.join(dir, file) : dir;
+  // require() resolves a directory through package.json "main", falling back to index.js.
+  const exported = require(target);
+  return assertMainIsFunction(propertyPath(exported, func), main);
+}
+
+// ---------------------------------------------------------------------------------------------
+// State machine (ready → starting → ready | stopped; ready → running → ready | stopped)
+
+let status = 'ready';
+let userMain;
+
+function setStatus(next) {
+  if (status !== 'stopped') status = next;
+}
+
+function initCode(body) {
+  if (status !== 'ready' || userMain !== undefined) {
+    const msg = userMain !== undefined ? 'Cannot initialize the action more than once.' : 'System not ready, status is ' + status + '.';
+    proxyError('Internal system error:', msg);
+    return { code: 403, body: { error: msg }, markers: false };
+  }
+  const message = body && typeof body === 'object' && body.value && typeof body.value === 'object' ? body.value : {};
+  if (!message.main || !message.code || typeof message.main !== 'string' || typeof message.code !== 'string') {
+    return { code: 403, body: { error: 'Missing main/no code to execute.' }, markers: true };
+  }
+  setStatus('starting');
+  if (message.env && typeof message.env === 'object') {
+    for (const k of Object.keys(message.env)) {
+      const v = message.env[k];
+      if (v === null || v === undefined) process.env[k] = '';
+      else if (typeof v === 'object') process.env[k] = JSON.stringify(v);
+      else process.env[k] = String(v);
+    }
+  }
+  try {
+    userMain = message.binary ? loadArchive(message.code, message.main) : loadPlain(message.code, message.main);
+    setStatus('ready');
+    return { code: 200, body: { OK: true }, markers: false };
+  } catch (error) {
+    userMain = undefined;
+    proxyError('Error during initialization:', error);
+    setStatus('stopped');
+    const errStr = error && error.stack ? String(error.stack) : String(error);
+    return { code: 502, body: { error: 'Initialization has failed due to: ' + errStr }, markers: true };
+  }
+}
+
+async function runCode(body) {
+  if (status !== 'ready' || userMain === undefined) {
+    const msg = userMain === undefined && status === 'ready' ? 'System not initialized.' : 'System not ready, status is ' + status + '.';
+    proxyError('Internal system error:', msg);
+    // A refusal because another activation is in flight must not print sentinels: they would cut
+    // that activation's logs short.
+    return { code: 403, body: { error: msg }, markers: status !== 'running' };
+  }
+  const msg = body && typeof body === 'object' ? body : {};
+  if (msg.value === null || msg.value === undefined || typeof msg.value !== 'object') {
+    return { code: 403, body: { error: 'Internal system error: the action was not given a parameter object.' }, markers: true };
+  }
+  if (!ALLOW_CONCURRENT) setStatus('running');
+  for (const k of Object.keys(msg)) {
+    if (k !== 'value' && typeof msg[k] === 'string') process.env['__OW_' + k.toUpperCase()] = msg[k];
+  }
+  let result;
+  try {
+    result = await runUser(msg.value);
+  } catch (error) {
+    proxyError(error);
+    setStatus('stopped');
+    return { code: 502, body: { error: 'An error has occurred: ' + describe(error) }, markers: true };
+  }
+  if (!ALLOW_CONCURRENT) setStatus('ready');
+  if (typeof result !== 'object') {
+    proxyError('Result must be of type object but has type "' + typeof result + '":', result);
+    return { code: 502, body: { error: 'The action did not return a dictionary.' }, markers: true };
+  }
+  return { code: 200, body: result, markers: true };
+}
+
+function describe(error) {
+  try {
+    return String(error);
+  } catch (_) {
+    return Object.prototype.toString.call(error);
+  }
+}
+
+function runUser(args) {
+  return new Promise((resolve, reject) => {
+    let result;
+    try {
+      result = userMain(args);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    Promise.resolve(result).then(
+      (resolved) => resolve(resolved === undefined ? {} : resolved),
+      // A rejection is an application error, not a proxy failure.
+      (error) => resolve({ error: error ? serializeError(error) : {} }),
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+function send(res, code, body) {
+  let text;
+  try {
+    text = JSON.stringify(body);
+  } catch (e) {
+    code = 500;
+    text = JSON.stringify({ error: 'Internal error.' });
+  }
+  if (text === undefined) text = '{}';
+  const payload = Buffer.from(text, 'utf8');
+  res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': payload.length });
+  res.end(payload);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c) => {
+      if (failed) return;
+      size += c.length;
+      if (size > BODY_LIMIT) {
+        failed = true;
+        chunks.length = 0;
+        reject(new Error('request entity too large'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!failed) {
+        failed = true;
+        reject(e);
+      }
+    });
+  });
+}
+
+async function handle(req, res) {
+  const url = (req.url || '').split('?')[0];
+  if (req.method !== 'POST' || (url !== '/init' && url !== '/run')) {
+    req.resume();
+    send(res, 500, { error: 'Bad request.' });
+    return;
+  }
+  let body;
+  try {
+    const raw = await readBody(req);
+    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    proxyError(e && e.message ? e.message : e);
+    res.setHeader('Connection', 'close');
+    send(res, 500, { error: 'Bad request.' });
+    return;
+  }
+  const outcome = url === '/init' ? initCode(body) : await runCode(body);
+  // Sentinels go out before the response so that, once the invoker has its answer, the end of
+  // this activation's logs is already in the stream.
+  if (outcome.markers) writeMarkers();
+  send(res, outcome.code, outcome.body);
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((e) => {
+    proxyError('[proxy] unexpected failure', e);
+    if (!res.headersSent) send(res, 500, { error: 'Internal error.' });
+  });
+});
+// The invoker keeps connections open across long pauses (docker pause) and long runs.
+server.keepAliveTimeout = 0;
+server.requestTimeout = 0;
+server.headersTimeout = 0;
+server.timeout = 0;
+server.listen(PORT, '0.0.0.0');
+
+function shutdown() {
+  server.close();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

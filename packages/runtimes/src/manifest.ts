@@ -1,0 +1,188 @@
+/**
+ * The runtime manifest (`runtimes.json`), in OpenWhisk's `ansible/files/runtimes.json` shape so that
+ * operators can carry their existing manifests over.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const imageSchema = z.object({
+  prefix: z.string().min(1).optional(),
+  name: z.string().min(1),
+  tag: z.string().min(1).optional(),
+});
+
+const stemCellSchema = z.object({
+  initialCount: z.number().int().nonnegative(),
+  memory: z.string().min(1),
+  reactive: z
+    .object({
+      minCount: z.number().int().nonnegative(),
+      maxCount: z.number().int().nonnegative(),
+      ttl: z.string().min(1),
+      threshold: z.number().int().positive(),
+      increment: z.number().int().positive(),
+    })
+    .optional(),
+});
+
+const runtimeEntrySchema = z.object({
+  kind: z.string().regex(/^[a-z0-9._-]+:[A-Za-z0-9._-]+$/, 'kind must look like family:version'),
+  default: z.boolean().optional(),
+  image: imageSchema,
+  deprecated: z.boolean().optional(),
+  attached: z.object({ attachmentName: z.string(), attachmentType: z.string() }).optional(),
+  requireMain: z.boolean().optional(),
+  stemCells: z.array(stemCellSchema).optional(),
+});
+
+const manifestSchema = z
+  .object({
+    runtimes: z.record(z.string(), z.array(runtimeEntrySchema)),
+    blackboxes: z.array(imageSchema).default([]),
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    for (const [family, entries] of Object.entries(m.runtimes)) {
+      if (entries.filter((e) => e.default === true).length > 1) {
+        ctx.addIssue({ code: 'custom', message: `runtime family ${family} has more than one default` });
+      }
+      for (const e of entries) {
+        if (seen.has(e.kind)) ctx.addIssue({ code: 'custom', message: `duplicate kind ${e.kind}` });
+        seen.add(e.kind);
+        if (e.kind.split(':')[0] !== family) {
+          ctx.addIssue({ code: 'custom', message: `kind ${e.kind} is listed under family ${family}` });
+        }
+      }
+    }
+  });
+
+export type ImageName = z.infer<typeof imageSchema>;
+export type StemCellConfig = z.infer<typeof stemCellSchema>;
+export type RuntimeEntry = z.infer<typeof runtimeEntrySchema>;
+export type RuntimeManifest = z.infer<typeof manifestSchema>;
+
+export interface StemCell {
+  kind: string;
+  image: string;
+  memoryMB: number;
+  count: number;
+}
+
+export interface RuntimeView {
+  kind: string;
+  image: string;
+  deprecated: boolean;
+  default: boolean;
+  /** OpenWhisk shows only whether the code is stored as an attachment. */
+  attached: boolean;
+  requireMain: boolean;
+}
+
+export const manifestPath: string = fileURLToPath(new URL('../runtimes.json', import.meta.url));
+
+let cached: RuntimeManifest | undefined;
+
+/** Parses and validates a manifest file; without a path, the bundled one (cached). */
+export function loadManifest(path?: string): RuntimeManifest {
+  if (path === undefined && cached) return cached;
+  const file = path ?? manifestPath;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read runtime manifest ${file}: ${(e as Error).message}`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid runtime manifest ${file}: ${z.prettifyError(parsed.error)}`);
+  }
+  if (path === undefined) cached = parsed.data;
+  return parsed.data;
+}
+
+/** `family:default` (e.g. `nodejs:default`) resolves to that family's default entry. */
+export function resolveKind(kind: string, manifest: RuntimeManifest = loadManifest()): RuntimeEntry | undefined {
+  const [family, version] = splitKind(kind);
+  if (version === 'default') {
+    const entries = manifest.runtimes[family] ?? [];
+    return entries.find((e) => e.default === true) ?? (entries.length === 1 ? entries[0] : undefined);
+  }
+  for (const entries of Object.values(manifest.runtimes)) {
+    const hit = entries.find((e) => e.kind === kind);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function splitKind(kind: string): [string, string | undefined] {
+  const i = kind.indexOf(':');
+  return i < 0 ? [kind, undefined] : [kind.slice(0, i), kind.slice(i + 1)];
+}
+
+/** Every concrete kind plus `family:default` for families that have a default. */
+export function validKinds(manifest: RuntimeManifest = loadManifest()): string[] {
+  const kinds: string[] = [];
+  for (const [family, entries] of Object.entries(manifest.runtimes)) {
+    for (const e of entries) kinds.push(e.kind);
+    if (entries.some((e) => e.default === true)) kinds.push(`${family}:default`);
+  }
+  return kinds;
+}
+
+/** `prefix/name:tag`, the tag defaulting to `latest` like docker does. */
+export function imageName(entry: Pick<RuntimeEntry, 'image'>): string {
+  const { prefix, name, tag } = entry.image;
+  return `${prefix ? `${prefix}/` : ''}${name}:${tag ?? 'latest'}`;
+}
+
+/** Parses OpenWhisk ByteSize strings such as `256 MB`, `256m`, `1 GB`. */
+export function parseMemoryMB(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i.exec(text);
+  if (!m) throw new Error(`invalid memory size: ${text}`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  const factor: Record<string, number> = { '': 1 / (1024 * 1024), k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+  return Math.round(n * (factor[unit] ?? 1));
+}
+
+/** Prewarm configuration, one element per stemCell of every kind. */
+export function stemCells(manifest: RuntimeManifest = loadManifest()): StemCell[] {
+  const out: StemCell[] = [];
+  for (const entries of Object.values(manifest.runtimes)) {
+    for (const e of entries) {
+      for (const sc of e.stemCells ?? []) {
+        out.push({ kind: e.kind, image: imageName(e), memoryMB: parseMemoryMB(sc.memory), count: sc.initialCount });
+      }
+    }
+  }
+  return out;
+}
+
+/** The `runtimes` field of the controller's `GET /`. */
+export function controllerRuntimesView(manifest: RuntimeManifest = loadManifest()): Record<string, RuntimeView[]> {
+  const view: Record<string, RuntimeView[]> = {};
+  for (const [family, entries] of Object.entries(manifest.runtimes)) {
+    view[family] = entries.map((e) => ({
+      kind: e.kind,
+      image: imageName(e),
+      deprecated: e.deprecated ?? false,
+      default: e.default ?? false,
+      attached: e.attached !== undefined,
+      requireMain: e.requireMain ?? false,
+    }));
+  }
+  return view;
+}
+
+/** Every distinct image the manifest refers to, with the first kind that uses it. */
+export function runtimeImages(manifest: RuntimeManifest = loadManifest()): { kind: string; family: string; image: string }[] {
+  const seen = new Map<string, { kind: string; family: string; image: string }>();
+  for (const [family, entries] of Object.entries(manifest.runtimes)) {
+    for (const e of entries) {
+      const image = imageName(e);
+      if (!seen.has(image)) seen.set(image, { kind: e.kind, family, image });
+    }
+  }
+  return [...seen.values()];
+}
