@@ -270,6 +270,18 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
     expect(stored.logs.at(-1)).toMatch(/ stderr: Logs were truncated because the total bytes size exceeds the limit of 1048576 bytes.$/);
   });
 
+  it('turns a result over 1 MB into an application error naming the sizes', async () => {
+    await ow.actions.create({ name: 'huge', action: 'function main() { return { big: "z".repeat(1100 * 1024) }; }' });
+    const r = await http(s, 'POST', '/api/v1/namespaces/_/actions/huge?blocking=true', { body: {} });
+    expect(r.status).toBe(502);
+    const a = r.body as Activation;
+    handedOut.push(a.activationId);
+    expect(a.response.status).toBe('application error');
+    expect(String(a.response.result.error)).toMatch(
+      /^The action produced a response that exceeded the allowed length: \d+ > 1048576 bytes. The truncated response was: \{"big":"zzz/,
+    );
+  });
+
   it('never attributes a line printed after the fake sentinel to the next activation', async () => {
     await ow.actions.create({
       name: 'forger',

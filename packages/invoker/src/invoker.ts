@@ -9,6 +9,7 @@
  */
 import {
   ActivationStatus,
+  Limits,
   Topics,
   annotation,
   decodeActivationMessage,
@@ -28,7 +29,7 @@ import {
 } from '@whirl/core';
 import { ActivationWriter } from './activation-writer.js';
 import { ContainerPool, type PooledContainer, type StemCell } from './pool.js';
-import { ProxyError, postJson } from './proxy-client.js';
+import { ProxyHttpError, postJson } from './factory/http.js';
 import { Msg, initFailure, runResponse, type Response } from './response.js';
 
 export interface InvokerLog {
@@ -236,11 +237,12 @@ export class Invoker {
       };
       if (withKey) body.api_key = msg.user.apiKey;
       try {
-        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout);
-        response = runResponse(r.status, r.body, r.bytes);
+        // Only the first resultBytes are kept: a runaway result costs no more memory than that.
+        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout, { maxBodyBytes: Limits.resultBytes });
+        response = runResponse(r.status, r.body, r.bodyBytes);
       } catch (err) {
         died = true;
-        if (err instanceof ProxyError && err.kind === 'timeout') {
+        if (err instanceof ProxyHttpError && err.kind === 'timeout') {
           timedOut = true;
           response = errorResponse(ActivationStatus.DeveloperError, Msg.runTimeout(timeout));
         } else {
@@ -292,12 +294,13 @@ export class Invoker {
         if (r.status === 200) return { kind: 'ok' };
         return { kind: 'failed', response: initFailure(r.status, r.body) };
       } catch (err) {
-        if (!(err instanceof ProxyError) || err.kind === 'timeout') {
+        if (err instanceof ProxyHttpError && err.kind === 'timeout') {
           return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
         }
         // Refused or reset before any answer: the proxy is not listening yet (Docker's port proxy
         // accepts and then drops the connection), unless the container has already exited.
-        if (attempt > 2 && !(await c.container.isAlive().catch(() => false))) {
+        const notYet = err instanceof ProxyHttpError && (err.kind === 'refused' || (err.kind === 'reset' && !err.responseStarted));
+        if (!notYet || (attempt > 2 && !(await c.container.isAlive().catch(() => false)))) {
           return { kind: 'exited', response: errorResponse(ActivationStatus.DeveloperError, (await diedOfOom(c)) ? Msg.oom : Msg.initExited) };
         }
         await new Promise((r) => setTimeout(r, Math.min(2 + attempt * 2, 20)));
