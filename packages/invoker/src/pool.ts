@@ -96,6 +96,8 @@ export class ContainerPool {
   private readonly running = new Set<Promise<void>>();
   private seq = 0;
   private closed = false;
+  /** Memory of cold starts placed but whose container does not exist yet. */
+  private reservedMB = 0;
   private prewarmStarting = new Map<string, number>();
 
   constructor(
@@ -160,7 +162,7 @@ export class ContainerPool {
   }
 
   private usedMB(): number {
-    let used = 0;
+    let used = this.reservedMB;
     for (const c of this.containers) if (c.state !== 'prewarmed' && c.state !== 'removing') used += c.memoryMB;
     return used;
   }
@@ -197,6 +199,7 @@ export class ContainerPool {
         return claimed;
       }
     }
+    this.reservedMB += job.memoryMB;
     return { how: 'cold' };
   }
 
@@ -231,6 +234,8 @@ export class ContainerPool {
         await job.fail(err);
         this.drain();
         return;
+      } finally {
+        this.reservedMB -= job.memoryMB;
       }
     }
     try {
