@@ -18,6 +18,7 @@ import {
 import { Authenticator } from './auth.js';
 import { EntityCache } from './entity-cache.js';
 import { InvokeService } from './invoke.js';
+import { Throttles } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import type { ActivationWaiter } from './waiter.js';
 import type { ControllerConfig } from './config.js';
@@ -70,7 +71,17 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       activations: deps.activations,
       controllerId: config.controllerId,
     }),
-    userLimits: (identity: Identity) => effectiveUserLimits(identity.limits),
+    throttles: new Throttles((ns) => deps.lb.inFlight(ns)),
+    userLimits: (identity: Identity) =>
+      effectiveUserLimits(
+        {
+          invocationsPerMinute: config.limits.invocationsPerMinute,
+          concurrentInvocations: config.limits.concurrentInvocations,
+          firesPerMinute: config.limits.firesPerMinute,
+          ...identity.limits,
+        },
+        { maxConcurrency: config.limits.maxActionConcurrency },
+      ),
   };
 
   app.addHook('onRequest', async (req, reply) => {

@@ -7,5 +7,15 @@ export const ControllerConfigSchema = z.object({
   blockingWaitMs: z.number().int().min(1).max(60_000).default(60_000).describe('Longest blocking wait before 202.'),
   build: z.string().default('2026-11-27').describe('Build date shown by GET /api/v1.'),
   buildNo: z.string().default('whirl-0.1.0').describe('Build number shown by GET /api/v1.'),
+  limits: z
+    .object({
+      invocationsPerMinute: z.number().int().min(0).default(60),
+      concurrentInvocations: z.number().int().min(0).default(30),
+      firesPerMinute: z.number().int().min(0).default(60),
+      /** Highest `limits.concurrency` an action may ask for (intra-container concurrency). */
+      maxActionConcurrency: z.number().int().min(1).default(1),
+    })
+    .prefault({})
+    .describe('System-wide defaults; per-namespace overrides in the subject store win.'),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfigSchema>;

@@ -12,6 +12,7 @@ import type { Authenticator } from './auth.js';
 import type { EntityCache } from './entity-cache.js';
 import type { InvokeService } from './invoke.js';
 import type { ControllerConfig } from './config.js';
+import type { Throttles } from './throttle.js';
 
 export interface ControllerDeps {
   entities: EntityStore;
@@ -25,6 +26,7 @@ export interface Ctx extends ControllerDeps {
   auth: Authenticator;
   cache: EntityCache;
   invoker: InvokeService;
+  throttles: Throttles;
   userLimits(identity: Identity): UserLimits;
 }
 

@@ -18,6 +18,9 @@ export const StandaloneConfigSchema = z.object({
   pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('Idle time before a warm container is paused. WHIRL_PAUSE_GRACE_MS.'),
   idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('Idle time before a warm container is removed. WHIRL_IDLE_TIMEOUT_MS.'),
   prewarm: envBool.default(true).describe('Start stem cells from the runtime manifest. WHIRL_PREWARM.'),
+  invocationsPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace invocations per minute. WHIRL_INVOCATIONS_PER_MINUTE.'),
+  concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('Default per-namespace concurrent invocations. WHIRL_CONCURRENT_INVOCATIONS.'),
+  firesPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace trigger fires per minute. WHIRL_FIRES_PER_MINUTE.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
 });
 export type StandaloneConfig = z.infer<typeof StandaloneConfigSchema>;
@@ -31,6 +34,9 @@ const ENV: Record<keyof StandaloneConfig, string> = {
   pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
   idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',
   prewarm: 'WHIRL_PREWARM',
+  invocationsPerMinute: 'WHIRL_INVOCATIONS_PER_MINUTE',
+  concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',
+  firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
   logLevel: 'WHIRL_LOG_LEVEL',
 };
 

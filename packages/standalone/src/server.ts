@@ -14,7 +14,7 @@ import {
   type ContainerFactory,
   type SubjectStore,
 } from '@whirl/core';
-import { ActivationWaiter, LeanBalancer, buildApp, type KindResolver } from '@whirl/controller';
+import { ActivationWaiter, ControllerConfigSchema, LeanBalancer, buildApp, type KindResolver } from '@whirl/controller';
 import { DockerContainerFactory, Invoker, ProcessContainerFactory } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
 import {
@@ -98,7 +98,14 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   };
   const { app } = await buildApp(
     { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, logger: log },
-    { controllerId: '0', apiHost: '', blockingWaitMs: 60_000, build: '2026-11-27', buildNo: 'whirl-0.1.0' },
+    ControllerConfigSchema.parse({
+      controllerId: '0',
+      limits: {
+        invocationsPerMinute: config.invocationsPerMinute,
+        concurrentInvocations: config.concurrentInvocations,
+        firesPerMinute: config.firesPerMinute,
+      },
+    }),
   );
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();

@@ -89,6 +89,8 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     app.post<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, { onRequest: checkPayloadSize }, async (req, reply) => {
       const identity = identityOf(req);
       const received = Date.now();
+      // Throttles come before entitlement, as in OpenWhisk.
+      ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
       const { ns, pkg, docId } = target(req);
       const blocking = queryBool(req.query.blocking, 'blocking', false);
       const resultOnly = queryBool(req.query.result, 'result', false);
