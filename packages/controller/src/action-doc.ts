@@ -14,6 +14,7 @@ import {
   type ActionLimits,
   type ActionPut,
   type Exec,
+  type SequenceExec,
   type KeyValue,
   type UserLimits,
   type WhiskAction,
@@ -61,7 +62,8 @@ function checkLimits(l: Partial<ActionLimits>, user: UserLimits): void {
 
 function buildExec(put: NonNullable<ActionPut['exec']>, kinds: KindResolver, namespace: string): Exec {
   if (put.kind === 'sequence') {
-    throw new BadRequestError('Sequences are not supported by this Whirl build yet; create the component actions and invoke them in turn.');
+    // Components arrive already validated and normalised (validateSequence).
+    return { kind: 'sequence', components: put.components ?? [] };
   }
   if (put.kind === 'blackbox') {
     throw new BadRequestError("The runtime 'blackbox' is not supported by this Whirl build yet.");
@@ -119,7 +121,11 @@ export function buildAction(args: {
     version: put.version ?? (existing ? bumpVersion(existing.version) : '0.0.1'),
     publish: put.publish ?? existing?.publish ?? false,
     exec,
-    parameters: put.parameters ?? existing?.parameters ?? [],
+    // A sequence's own parameters are replaced by the internal component list, as OpenWhisk does.
+    parameters:
+      exec.kind === 'sequence'
+        ? [{ key: '_actions', value: (exec as SequenceExec).components }]
+        : (put.parameters ?? existing?.parameters ?? []),
     annotations,
     limits,
     updated: args.now,

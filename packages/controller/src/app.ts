@@ -14,6 +14,7 @@ import {
   WhirlError,
   effectiveUserLimits,
   type Identity,
+  type UserLimits,
 } from '@whirl/core';
 import { Authenticator } from './auth.js';
 import { EntityCache } from './entity-cache.js';
@@ -60,28 +61,34 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   const cache = new EntityCache(deps.entities);
+  const throttles = new Throttles((ns) => deps.lb.inFlight(ns));
+  const userLimits = (identity: Identity): UserLimits =>
+    effectiveUserLimits(
+      {
+        invocationsPerMinute: config.limits.invocationsPerMinute,
+        concurrentInvocations: config.limits.concurrentInvocations,
+        firesPerMinute: config.limits.firesPerMinute,
+        ...identity.limits,
+      },
+      { maxConcurrency: config.limits.maxActionConcurrency },
+    );
   const ctx: Ctx = {
     ...deps,
     config,
     auth: new Authenticator(deps.subjects),
     cache,
+    throttles,
+    userLimits,
     invoker: new InvokeService({
       lb: deps.lb,
       waiter: deps.waiter,
       activations: deps.activations,
       controllerId: config.controllerId,
+      cache,
+      throttles,
+      userLimits,
+      ...(deps.logger ? { log: deps.logger } : {}),
     }),
-    throttles: new Throttles((ns) => deps.lb.inFlight(ns)),
-    userLimits: (identity: Identity) =>
-      effectiveUserLimits(
-        {
-          invocationsPerMinute: config.limits.invocationsPerMinute,
-          concurrentInvocations: config.limits.concurrentInvocations,
-          firesPerMinute: config.limits.firesPerMinute,
-          ...identity.limits,
-        },
-        { maxConcurrency: config.limits.maxActionConcurrency },
-      ),
   };
 
   app.addHook('onRequest', async (req, reply) => {

@@ -13,9 +13,13 @@ import {
   type Identity,
   type KeyValue,
   type Revisioned,
+  type UserLimits,
   type WhiskAction,
 } from '@whirl/core';
+import { Compositions, isConductor } from './compositions.js';
+import type { EntityCache } from './entity-cache.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
+import type { Throttles } from './throttle.js';
 import type { ActivationWaiter } from './waiter.js';
 
 export interface InvokeRequest {
@@ -24,14 +28,16 @@ export interface InvokeRequest {
   /** Parameters inherited from the package (and binding), lowest precedence. */
   packageParams?: KeyValue[];
   binding?: string;
-  /** The request body. */
-  payload: Record<string, unknown>;
+  /** The request body, or (inside a sequence) the previous component's result, which may be an array. */
+  payload: Record<string, unknown> | unknown[];
   blocking: boolean;
   waitMs: number;
   transid: string;
   received: number;
   cause?: string;
   annotations?: KeyValue[];
+  /** False when the caller already counted this invoke against the throttles (or must not). */
+  throttle?: boolean;
 }
 
 export interface InvokeOutcome {
@@ -44,32 +50,55 @@ export interface InvokeOutcome {
 export const MAX_QUEUE_MS = 5 * 60_000;
 
 export class InvokeService {
+  private readonly compositions: Compositions;
+
   constructor(
     private readonly deps: {
       lb: LoadBalancer;
       waiter: ActivationWaiter;
       activations: ActivationStore;
       controllerId: string;
+      cache: EntityCache;
+      throttles: Throttles;
+      userLimits(identity: Identity): UserLimits;
+      log?: { error(o: object, m: string): void };
     },
-  ) {}
+  ) {
+    this.compositions = new Compositions(this, deps.cache, deps.activations, deps.log);
+  }
 
+  /**
+   * Invokes an action of any kind: sequences and conductor actions are run here in the controller,
+   * everything else goes to an invoker.
+   */
   async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    if (req.throttle !== false) this.deps.throttles.invoke(req.identity.namespace.name, this.deps.userLimits(req.identity));
+    const a = req.action.doc;
+    if (a.exec.kind === 'sequence') return this.compositions.sequence(req);
+    if (isConductor(a.annotations)) return this.compositions.conductor(req);
+    return this.invokeAtomic(req);
+  }
+
+  /** Publishes one activation of a code action and, when blocking, waits for its result. */
+  async invokeAtomic(req: InvokeRequest): Promise<InvokeOutcome> {
     const { action } = req;
     const a = action.doc;
     const defined = [...(req.packageParams ?? []), ...a.parameters];
-    if (annotation(a.annotations, 'final') === true) {
+    if (annotation(a.annotations, 'final') === true && !Array.isArray(req.payload)) {
       const definedKeys = new Set(defined.filter((p) => p.value !== undefined).map((p) => p.key));
       if (Object.keys(req.payload).some((k) => definedKeys.has(k))) {
         throw new BadRequestError('Request defines parameters that are not allowed (e.g., reserved properties).');
       }
     }
     const initKeys = new Set(defined.filter((p) => p.init === true).map((p) => p.key));
-    const merged: Record<string, unknown> = { ...keyValuesToObject(defined), ...req.payload };
+    const params = keyValuesToObject(defined);
     const initArgs: KeyValue[] = [];
     for (const k of initKeys) {
-      initArgs.push({ key: k, value: merged[k], init: true });
-      delete merged[k];
+      initArgs.push({ key: k, value: Array.isArray(req.payload) ? params[k] : (req.payload[k] ?? params[k]), init: true });
     }
+    // An array (a previous sequence component's result) is the whole input; objects merge over parameters.
+    const merged: Record<string, unknown> | unknown[] = Array.isArray(req.payload) ? req.payload : { ...params, ...req.payload };
+    if (!Array.isArray(merged)) for (const k of initKeys) delete merged[k];
     const activationId = newActivationId();
     const msg: ActivationMessage = {
       v: 1,

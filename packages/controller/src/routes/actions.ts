@@ -24,6 +24,8 @@ import { buildAction, renderAction, renderActionSummary } from '../action-doc.js
 import { identityOf, type Ctx } from '../context.js';
 import type { InvokeOutcome } from '../invoke.js';
 import { ownNamespace } from './common.js';
+import { resolveAction } from '../resolve.js';
+import { validateSequence } from '../sequence-doc.js';
 
 interface ActionParams {
   ns: string;
@@ -49,9 +51,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
 
   for (const path of [`${base}/:name`, `${base}/:pkg/:name`]) {
     app.get<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
-      const { docId } = target(req);
-      const action = await loadAction(ctx, docId);
-      return renderAction(action.doc, queryBool(req.query.code, 'code', true));
+      const withCode = queryBool(req.query.code, 'code', true);
+      const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
+      return renderAction(action.doc, withCode);
     });
 
     app.put<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
@@ -60,6 +62,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
       const put = parseBody(ActionPutSchema, req.body);
       if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
+      if (put.exec?.kind === 'sequence') {
+        put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
+      }
       const existing = await ctx.entities.get(docId);
       if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
       if (existing && !overwrite) throw new ConflictError(Messages.exists);
@@ -91,47 +96,35 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       const received = Date.now();
       // Throttles come before entitlement, as in OpenWhisk.
       ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
-      const { ns, pkg, docId } = target(req);
       const blocking = queryBool(req.query.blocking, 'blocking', false);
       const resultOnly = queryBool(req.query.result, 'result', false);
       const waitMs = blockingTimeout(req.query.timeout, ctx.config.blockingWaitMs);
       const payload = invokePayload(req.body);
-      let packageParams: KeyValue[] | undefined;
-      let binding: string | undefined;
-      let actionDocId = docId;
-      if (pkg !== undefined) {
-        const p = await loadPackage(ctx, ns, pkg);
-        packageParams = p.parameters;
-        if (p.binding && 'name' in p.binding) {
-          const bound = await loadPackage(ctx, p.binding.namespace, p.binding.name);
-          packageParams = [...bound.parameters, ...p.parameters];
-          binding = `${ns}/${pkg}`;
-          actionDocId = `${p.binding.namespace}/${p.binding.name}/${req.params.name}`;
-        }
-      }
-      const action = await loadAction(ctx, actionDocId);
+      const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
       const outcome = await ctx.invoker.invoke({
         identity,
         action,
-        ...(packageParams !== undefined ? { packageParams } : {}),
+        packageParams,
         ...(binding !== undefined ? { binding } : {}),
         payload,
         blocking: blocking || resultOnly,
         waitMs,
         transid: req.id,
         received,
+        throttle: false,
       });
       return sendOutcome(reply, outcome, resultOnly);
     });
   }
 
-  function target(req: ActionRequest): { ns: string; pkg?: string; name: string; docId: string } {
+  /** The addressed action; `own` (writes) requires the caller's namespace, reads and invokes may cross it. */
+  function target(req: ActionRequest, own = true): { namespace: string; ns: string; pkg?: string; name: string; docId: string } {
     const identity: Identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
+    const ns = own ? ownNamespace(identity, req.params.ns) : req.params.ns === '_' ? identity.namespace.name : checkName(req.params.ns, 'namespace');
     const name = checkName(req.params.name);
-    if (req.params.pkg === undefined) return { ns, name, docId: `${ns}/${name}` };
+    if (req.params.pkg === undefined) return { namespace: ns, ns, name, docId: `${ns}/${name}` };
     const pkg = checkName(req.params.pkg);
-    return { ns, pkg, name, docId: `${ns}/${pkg}/${name}` };
+    return { namespace: ns, ns, pkg, name, docId: `${ns}/${pkg}/${name}` };
   }
 }
 
