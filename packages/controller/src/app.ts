@@ -28,6 +28,7 @@ import { infoRoutes } from './routes/info.js';
 import { namespaceRoutes } from './routes/namespaces.js';
 import { actionRoutes } from './routes/actions.js';
 import { activationRoutes } from './routes/activations.js';
+import { webRoutes } from './routes/web.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -93,7 +94,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('X-Request-ID', req.id);
-    if (req.url.startsWith('/api/v1')) void reply.headers(CORS_HEADERS);
+    // Web actions set their own CORS headers (or none, with web-custom-options).
+    if (req.url.startsWith('/api/v1') && !req.url.startsWith('/api/v1/web/')) void reply.headers(CORS_HEADERS);
   });
 
   // JSON bodies: an empty body is `undefined` (invoke and fire treat it as {}), malformed JSON is
@@ -120,6 +122,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   await app.register(async (open) => infoRoutes(open, ctx));
+  await app.register(async (web) => webRoutes(web, ctx));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {
       req.identity = await ctx.auth.require(req.headers.authorization);

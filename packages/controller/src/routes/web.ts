@@ -1,0 +1,294 @@
+/**
+ * Web actions: `/api/v1/web/{namespace}/{package|default}/{action}[.ext][/path]` for every method.
+ * The action must be annotated `web-export: true`; it runs as its owner and the HTTP request is its
+ * input (query, body, method, headers, path). Its result is projected onto the HTTP response by the
+ * extension: `.json`, `.html`, `.svg`, `.text`, or `.http` (the default: the action controls status,
+ * headers and body). Rules and messages follow OpenWhisk (OPENWHISK-COMPAT.md §6).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ActivationStatus,
+  BadRequestError,
+  NotFoundError,
+  UnauthorizedError,
+  WhirlError,
+  annotation,
+  checkName,
+  keyValuesToObject,
+  looksLikeBase64,
+  type Identity,
+  type KeyValue,
+  type Revisioned,
+  type WhiskAction,
+  type WhiskPackage,
+} from '@whirl/core';
+import type { Ctx } from '../context.js';
+
+const EXTENSIONS = ['json', 'html', 'http', 'svg', 'text'] as const;
+type Extension = (typeof EXTENSIONS)[number];
+const RESERVED = ['__ow_method', '__ow_headers', '__ow_path', '__ow_user', '__ow_query', '__ow_body'];
+const CORS_METHODS = 'OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH';
+const CORS_HEADERS_DEFAULT = 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent';
+const processingError = 'There was an error processing your request.';
+
+class WebResponseError extends BadRequestError {}
+
+export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  // Web actions take any content type; the body is kept raw and interpreted below.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const owners = new Map<string, { identity: Identity | undefined; expires: number }>();
+  const ownerOf = async (ns: string): Promise<Identity | undefined> => {
+    const hit = owners.get(ns);
+    if (hit && hit.expires > Date.now()) return hit.identity;
+    const subject = await ctx.subjects.getSubject(ns);
+    const cred = subject?.blocked ? undefined : subject?.namespaces.find((n) => n.name === ns);
+    const identity = cred && subject ? { subject: subject.subject, namespace: cred, limits: await ctx.subjects.getLimits(ns) } : undefined;
+    owners.set(ns, { identity, expires: Date.now() + 10_000 });
+    return identity;
+  };
+
+  app.all('/api/v1/web/*', async (req, reply) => {
+    const received = Date.now();
+    const path = (req.url.split('?')[0] ?? '').slice('/api/v1/web/'.length);
+    const segments = path.split('/').map((s) => decodeURIComponent(s));
+    if (segments.length < 3 || segments.some((s, i) => i < 3 && s === '')) throw new NotFoundError();
+    const [ns, pkgName, actionSegment] = segments as [string, string, string];
+    const restPath = segments.length > 3 ? `/${segments.slice(3).join('/')}` : '';
+    let name = actionSegment;
+    let ext: Extension = 'http';
+    const dot = actionSegment.lastIndexOf('.');
+    if (dot > 0 && (EXTENSIONS as readonly string[]).includes(actionSegment.slice(dot + 1))) {
+      ext = actionSegment.slice(dot + 1) as Extension;
+      name = actionSegment.slice(0, dot);
+    }
+    checkName(ns, 'namespace');
+    checkName(name);
+    const owner = await ownerOf(ns);
+    if (!owner) throw new NotFoundError();
+    const { action, packageParams, binding } = await findWebAction(ctx, ns, pkgName === 'default' ? undefined : checkName(pkgName), name);
+    const a = action.doc;
+    const customOptions = annotation(a.annotations, 'web-custom-options') === true;
+    if (!customOptions) {
+      void reply.header('Access-Control-Allow-Origin', '*');
+      void reply.header('Access-Control-Allow-Methods', CORS_METHODS);
+      const asked = req.headers['access-control-request-headers'];
+      void reply.header('Access-Control-Allow-Headers', typeof asked === 'string' && asked !== '' ? asked : CORS_HEADERS_DEFAULT);
+      if (req.method === 'OPTIONS') return reply.code(200).send();
+    }
+
+    // Credentials are optional for web actions; when sent they must be valid.
+    let caller: Identity | undefined;
+    try {
+      caller = await ctx.auth.identify(req.headers.authorization);
+    } catch (e) {
+      if (!(e instanceof WhirlError)) throw e;
+    }
+    checkWhiskAuth(a, req, caller);
+
+    const raw = annotation(a.annotations, 'raw-http') === true;
+    const payload = requestParams(req, raw, restPath, caller);
+    if (!raw) {
+      const defined = new Set([...packageParams, ...a.parameters].filter((p) => p.value !== undefined).map((p) => p.key));
+      const isFinal = annotation(a.annotations, 'final') === true;
+      for (const k of Object.keys(payload.user)) {
+        if (RESERVED.includes(k) || (isFinal && defined.has(k))) {
+          throw new BadRequestError('Request defines parameters that are not allowed (e.g., reserved properties).');
+        }
+      }
+    }
+    ctx.throttles.invoke(owner.namespace.name, ctx.userLimits(owner));
+    const outcome = await ctx.invoker.invoke({
+      identity: owner,
+      action,
+      packageParams,
+      ...(binding !== undefined ? { binding } : {}),
+      payload: { ...payload.user, ...payload.system },
+      blocking: true,
+      waitMs: ctx.config.blockingWaitMs,
+      transid: req.id,
+      received,
+      throttle: false,
+    });
+    void reply.header('x-openwhisk-activation-id', outcome.activationId);
+    const record = outcome.record;
+    if (!record) return reply.code(202).send({ error: 'Response not yet ready.', code: req.id });
+    const code = record.response.statusCode;
+    if (code === ActivationStatus.DeveloperError || code === ActivationStatus.WhiskError) {
+      throw new BadRequestError(processingError);
+    }
+    let result = record.response.result;
+    if (code === ActivationStatus.ApplicationError && isObject(result)) result = result.error;
+    return project(reply, ext, result);
+  });
+}
+
+async function findWebAction(
+  ctx: Ctx,
+  ns: string,
+  pkg: string | undefined,
+  name: string,
+): Promise<{ action: Revisioned<WhiskAction>; packageParams: KeyValue[]; binding?: string }> {
+  let docId = `${ns}/${name}`;
+  let packageParams: KeyValue[] = [];
+  let binding: string | undefined;
+  if (pkg !== undefined) {
+    const p = await ctx.cache.get(`${ns}/${pkg}`);
+    if (!p || p.doc.entityType !== 'package') throw new NotFoundError();
+    const pdoc: WhiskPackage = p.doc;
+    if (pdoc.binding && 'name' in pdoc.binding) {
+      const bound = await ctx.cache.get(`${pdoc.binding.namespace}/${pdoc.binding.name}`);
+      if (!bound || bound.doc.entityType !== 'package') throw new NotFoundError();
+      packageParams = [...bound.doc.parameters, ...pdoc.parameters];
+      binding = `${ns}/${pkg}`;
+      docId = `${pdoc.binding.namespace}/${pdoc.binding.name}/${name}`;
+    } else {
+      packageParams = pdoc.parameters;
+      docId = `${ns}/${pkg}/${name}`;
+    }
+  }
+  const found = await ctx.cache.get(docId);
+  if (!found || found.doc.entityType !== 'action') throw new NotFoundError();
+  const webExport = annotation(found.doc.annotations, 'web-export');
+  if (webExport !== true && webExport !== 'true') throw new NotFoundError();
+  return { action: found as Revisioned<WhiskAction>, packageParams, ...(binding !== undefined ? { binding } : {}) };
+}
+
+/** `require-whisk-auth`: true needs valid credentials; a string or number needs that secret in X-Require-Whisk-Auth. */
+function checkWhiskAuth(a: WhiskAction, req: FastifyRequest, caller: Identity | undefined): void {
+  const required = annotation(a.annotations, 'require-whisk-auth');
+  if (required === undefined || required === false) return;
+  if (required === true) {
+    if (!caller) throw new UnauthorizedError('The resource requires authentication, which was not supplied with the request');
+    return;
+  }
+  if (typeof required === 'string' || typeof required === 'number') {
+    if (req.headers['x-require-whisk-auth'] === String(required)) return;
+  }
+  throw new UnauthorizedError('The supplied authentication is invalid');
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isTextual(contentType: string): boolean {
+  const t = contentType.split(';')[0]!.trim().toLowerCase();
+  return t.startsWith('text/') || /[/+](json|xml)$/.test(t) || t === 'application/x-www-form-urlencoded' || t === 'application/javascript' || t === 'image/svg+xml';
+}
+
+function requestParams(
+  req: FastifyRequest,
+  raw: boolean,
+  restPath: string,
+  caller: Identity | undefined,
+): { user: Record<string, unknown>; system: Record<string, unknown> } {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const system: Record<string, unknown> = {
+    __ow_method: req.method.toLowerCase(),
+    __ow_headers: headers,
+    __ow_path: restPath,
+  };
+  if (caller) system.__ow_user = caller.namespace.name;
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const contentType = String(req.headers['content-type'] ?? '');
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  const queryString = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+
+  if (raw) {
+    system.__ow_query = queryString;
+    system.__ow_body = body.length === 0 ? '' : mediaType === 'application/json' || !isTextual(contentType) ? body.toString('base64') : body.toString('utf8');
+    return { user: {}, system };
+  }
+
+  const user: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(queryString)) user[k] = v;
+  if (body.length > 0) {
+    if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new BadRequestError('The request content was malformed: the body is not valid JSON.');
+      }
+      if (isObject(parsed)) Object.assign(user, parsed);
+      else system.__ow_body = body.toString('utf8');
+    } else if (mediaType === 'application/x-www-form-urlencoded') {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) user[k] = v;
+    } else if (isTextual(contentType)) {
+      system.__ow_body = body.toString('utf8');
+    } else {
+      system.__ow_body = body.toString('base64');
+    }
+  }
+  return { user, system };
+}
+
+function project(reply: FastifyReply, ext: Extension, result: unknown): FastifyReply {
+  switch (ext) {
+    case 'json':
+      if (!isObject(result) && !Array.isArray(result)) throw new WebResponseError("Response is not valid 'application/json'.");
+      return reply.code(200).type('application/json').send(JSON.stringify(result));
+    case 'html':
+    case 'svg':
+    case 'text': {
+      const field = ext === 'html' ? 'html' : ext === 'svg' ? 'svg' : 'text';
+      const type = ext === 'html' ? 'text/html' : ext === 'svg' ? 'image/svg+xml' : 'text/plain';
+      const value = isObject(result) ? (result.body ?? result[field]) : undefined;
+      if (typeof value === 'string') return reply.code(200).type(type).send(value);
+      if (ext === 'text' && value !== undefined) return reply.code(200).type(type).send(JSON.stringify(value, null, 2));
+      throw new WebResponseError(`Response is not valid '${type}'.`);
+    }
+    case 'http':
+      return projectHttp(reply, result);
+  }
+}
+
+function projectHttp(reply: FastifyReply, result: unknown): FastifyReply {
+  const invalid = (): never => {
+    throw new WebResponseError("Response is not valid 'message/http'.");
+  };
+  if (!isObject(result)) return invalid();
+  const headers: Record<string, string | string[]> = {};
+  if (result.headers !== undefined) {
+    if (!isObject(result.headers)) return invalid();
+    for (const [k, v] of Object.entries(result.headers)) {
+      if (Array.isArray(v)) headers[k] = v.map((x) => String(x));
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') headers[k] = String(v);
+      else return invalid();
+    }
+  }
+  let status: number | undefined;
+  if (result.statusCode !== undefined) {
+    const n = typeof result.statusCode === 'string' && /^\d+$/.test(result.statusCode) ? Number(result.statusCode) : result.statusCode;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 100 || n > 599) return invalid();
+    status = n;
+  }
+  const body = result.body;
+  const ctKey = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+  const declared = ctKey ? String(headers[ctKey]) : undefined;
+  let payload: string | Buffer | undefined;
+  let contentType = declared;
+  if (body === undefined || body === null || body === '') {
+    payload = undefined;
+  } else if (typeof body === 'string') {
+    contentType = declared ?? 'text/html';
+    const jsonFamily = /[/+]json/.test(contentType);
+    if (!isTextual(contentType) || (jsonFamily && looksLikeBase64(body) && !/^\s*[[{"]/.test(body))) {
+      if (!looksLikeBase64(body)) throw new WebResponseError('Response did not specify a known content-type.');
+      payload = Buffer.from(body, 'base64');
+    } else {
+      payload = body;
+    }
+  } else {
+    if (declared && !/[/+]json/.test(declared)) throw new WebResponseError('Response type in header did not match generated content type.');
+    contentType = declared ?? 'application/json';
+    payload = JSON.stringify(body);
+  }
+  for (const [k, v] of Object.entries(headers)) if (k !== ctKey) void reply.header(k, v);
+  if (contentType !== undefined && payload !== undefined) void reply.type(contentType);
+  const code = status ?? (payload === undefined ? 204 : 200);
+  return reply.code(code).send(payload);
+}
