@@ -13,6 +13,7 @@ import {
   Messages,
   WhirlError,
   effectiveUserLimits,
+  type ActivationJournal,
   type Identity,
   type UserLimits,
 } from '@whirl/core';
@@ -29,6 +30,10 @@ import { namespaceRoutes } from './routes/namespaces.js';
 import { actionRoutes } from './routes/actions.js';
 import { activationRoutes } from './routes/activations.js';
 import { webRoutes } from './routes/web.js';
+import { packageRoutes } from './routes/packages.js';
+import { triggerRoutes } from './routes/triggers.js';
+import { ruleRoutes } from './routes/rules.js';
+import { SystemActions } from './catalog/system-actions.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -47,6 +52,8 @@ const KNOWN_PATHS: RegExp[] = [
 export interface AppDeps extends ControllerDeps {
   lb: LoadBalancer;
   waiter: ActivationWaiter;
+  /** Write-ahead journal of activations in flight (standalone: SQLite). */
+  journal?: ActivationJournal;
   logger?: FastifyBaseLogger;
 }
 
@@ -80,6 +87,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     cache,
     throttles,
     userLimits,
+    systemActions: new SystemActions(deps.activations),
     invoker: new InvokeService({
       lb: deps.lb,
       waiter: deps.waiter,
@@ -88,6 +96,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       cache,
       throttles,
       userLimits,
+      ...(deps.journal ? { journal: deps.journal } : {}),
       ...(deps.logger ? { log: deps.logger } : {}),
     }),
   };
@@ -130,6 +139,9 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     await namespaceRoutes(secured, ctx);
     await actionRoutes(secured, ctx);
     await activationRoutes(secured, ctx);
+    await packageRoutes(secured, ctx);
+    await triggerRoutes(secured, ctx);
+    await ruleRoutes(secured, ctx);
   });
 
   return { app, ctx };

@@ -17,6 +17,7 @@ import {
   errorResponse,
   newActivationId,
   parseFqn,
+  type ActivationJournal,
   type ActivationRecord,
   type ActivationStore,
   type KeyValue,
@@ -44,6 +45,7 @@ export class Compositions {
     private readonly invoker: InvokeService,
     private readonly cache: EntityCache,
     private readonly activations: ActivationStore,
+    private readonly journal?: ActivationJournal,
     private readonly log?: { error(o: object, m: string): void },
   ) {}
 
@@ -58,8 +60,20 @@ export class Compositions {
   /** Runs a composition; stores its record when it ends; answers within the caller's wait. */
   private async start(req: InvokeRequest, run: (id: string) => Promise<ActivationRecord>): Promise<InvokeOutcome> {
     const activationId = newActivationId();
+    const a = req.action.doc;
+    const key = { namespace: req.identity.namespace.name, activationId };
+    await this.journal?.begin({
+      ...key,
+      received: req.received,
+      subject: req.identity.subject,
+      path: a.namespace,
+      name: a.name,
+      version: a.version,
+      ...(req.binding !== undefined ? { binding: req.binding } : {}),
+    });
     const done = run(activationId).then(async (record) => {
       await this.activations.put([record]);
+      await this.journal?.end([key]);
       return record;
     });
     const tracked = done.catch((err: unknown) => {

@@ -9,6 +9,7 @@ import {
   newActivationId,
   type ActivationMessage,
   type ActivationRecord,
+  type ActivationJournal,
   type ActivationStore,
   type Identity,
   type KeyValue,
@@ -61,10 +62,11 @@ export class InvokeService {
       cache: EntityCache;
       throttles: Throttles;
       userLimits(identity: Identity): UserLimits;
+      journal?: ActivationJournal;
       log?: { error(o: object, m: string): void };
     },
   ) {
-    this.compositions = new Compositions(this, deps.cache, deps.activations, deps.log);
+    this.compositions = new Compositions(this, deps.cache, deps.activations, deps.journal, deps.log);
   }
 
   /**
@@ -127,17 +129,28 @@ export class InvokeService {
       ...(req.cause !== undefined ? { cause: req.cause } : {}),
       ...(req.annotations !== undefined ? { annotations: req.annotations } : {}),
     };
-    if (!req.blocking) {
-      await this.deps.lb.publish(msg, a.limits.memory);
-      return { activationId };
-    }
-    const waiting = this.deps.waiter.register(activationId, req.waitMs);
+    // Journal first: from here on the id may reach the caller, so a record must follow even if we crash.
+    const journalKey = { namespace: msg.user.namespace, activationId };
+    await this.deps.journal?.begin({
+      ...journalKey,
+      received: req.received,
+      subject: msg.user.subject,
+      path: a.namespace,
+      name: a.name,
+      version: a.version,
+      ...(req.cause !== undefined ? { cause: req.cause } : {}),
+      ...(req.binding !== undefined ? { binding: req.binding } : {}),
+    });
+    const waiting = req.blocking ? this.deps.waiter.register(activationId, req.waitMs) : undefined;
     try {
       await this.deps.lb.publish(msg, a.limits.memory);
     } catch (e) {
+      // Not published: the caller gets an error and no id, so nothing is owed.
       this.deps.waiter.cancel(activationId);
+      await this.deps.journal?.end([journalKey]);
       throw e;
     }
+    if (!waiting) return { activationId };
     const record = await waiting;
     if (record) return { activationId, record };
     // The ack may have been missed while the record was stored; one read settles it.

@@ -112,3 +112,33 @@ export function renderActivationSummary(a: ActivationRecord): Record<string, unk
 export function errorResponse(statusCode: StatusCode, message: string): ActivationRecord['response'] {
   return { statusCode, result: { error: message } };
 }
+
+/**
+ * The record of an activation whose run was lost (the process stopped or crashed before it finished):
+ * a whisk internal error, so that the id the caller holds still reads back.
+ */
+export function lostActivationRecord(
+  p: { namespace: string; activationId: string; received: number; subject: string; path: string; name: string; version: string; cause?: string; binding?: string },
+  now: number,
+): ActivationRecord {
+  const annotations: KeyValue[] = [{ key: 'path', value: `${p.path}/${p.name}` }];
+  if (p.binding !== undefined) annotations.push({ key: 'binding', value: p.binding });
+  return {
+    namespace: p.namespace,
+    name: p.name,
+    version: p.version,
+    subject: p.subject,
+    publish: false,
+    activationId: p.activationId,
+    start: p.received,
+    end: Math.max(now, p.received),
+    duration: Math.max(0, now - p.received),
+    ...(p.cause !== undefined ? { cause: p.cause } : {}),
+    response: errorResponse(
+      ActivationStatus.WhiskError,
+      'The activation did not complete: Whirl stopped before it finished, and it was not run again.',
+    ),
+    logs: [],
+    annotations,
+  };
+}

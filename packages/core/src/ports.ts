@@ -138,3 +138,32 @@ export interface ContainerFactory {
   removeAll(label: string, value: string): Promise<number>;
   close(): Promise<void>;
 }
+
+/** What the journal keeps of an activation until its record is stored. */
+export interface PendingActivation {
+  namespace: string;
+  activationId: string;
+  /** Epoch ms the controller accepted the request. */
+  received: number;
+  subject: string;
+  /** `ns[/pkg]` and name of the action (or composition), and its version. */
+  path: string;
+  name: string;
+  version: string;
+  cause?: string;
+  binding?: string;
+}
+
+/**
+ * Write-ahead journal of activations whose id was handed out but whose record is not stored yet. After
+ * a crash or restart every entry left is turned into a failed record, so that every id a caller was
+ * given can be read back. Entries are written before the id leaves the controller and removed once the
+ * record is stored.
+ */
+export interface ActivationJournal {
+  begin(entry: PendingActivation): Promise<void>;
+  end(keys: readonly { namespace: string; activationId: string }[]): Promise<void>;
+  /** Every entry still open (call at start, before new work arrives). */
+  open(): Promise<PendingActivation[]>;
+  close(): Promise<void>;
+}

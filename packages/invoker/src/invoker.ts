@@ -24,6 +24,7 @@ import {
   type MessageBus,
   type Subscription,
   type WhiskAction,
+  type ActivationJournal,
   type ActivationStore,
   type CodeExec,
 } from '@whirl/core';
@@ -73,6 +74,7 @@ export class Invoker {
       factory: ContainerFactory;
       runtimes: RuntimeImages;
       log: InvokerLog;
+      journal?: ActivationJournal;
     },
     private readonly opts: InvokerOptions,
   ) {
@@ -377,7 +379,9 @@ export class Invoker {
   private async finish(msg: ActivationMessage, record: ActivationRecord, resultSent: boolean): Promise<void> {
     try {
       await this.writer.write(record);
+      await this.deps.journal?.end([{ namespace: record.namespace, activationId: record.activationId }]);
     } catch (err) {
+      // The journal entry stays, so the next start records the activation as lost rather than leave its id dangling.
       this.deps.log.error({ err, activationId: msg.activationId }, 'activation record could not be stored');
     }
     await this.publishAck(msg, {

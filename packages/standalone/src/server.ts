@@ -11,6 +11,10 @@ import pino, { type Logger } from 'pino';
 import {
   Topics,
   decodeAck,
+  lostActivationRecord,
+  type ActivationJournal,
+  type ActivationStore,
+  type PendingActivation,
   type ContainerFactory,
   type SubjectStore,
 } from '@whirl/core';
@@ -26,7 +30,7 @@ import {
   stemCells,
   validKinds,
 } from '@whirl/runtimes';
-import { openSqliteStores } from '@whirl/store';
+import { openSqliteJournal, openSqliteStores } from '@whirl/store';
 import type { StandaloneConfig } from './config.js';
 
 export interface Standalone {
@@ -40,6 +44,8 @@ export interface Standalone {
 export async function startStandalone(config: Readonly<StandaloneConfig>, log: Logger = pino({ level: config.logLevel }, pino.destination(2))): Promise<Standalone> {
   mkdirSync(config.dataDir, { recursive: true });
   const stores = openSqliteStores(path.join(config.dataDir, 'whirl.db'));
+  const journal = openSqliteJournal(path.join(config.dataDir, 'whirl.db'));
+  await recordLostActivations(journal, stores.activations, log);
   const guest = await ensureSubject(stores.subjects, 'guest');
   const manifest = loadManifest();
 
@@ -68,6 +74,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       entities: stores.entities,
       activations: stores.activations,
       factory,
+      journal,
       runtimes: {
         imageFor: (kind) => {
           const e = resolveKind(kind, manifest);
@@ -97,7 +104,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     runtimesView: () => controllerRuntimesView(manifest),
   };
   const { app } = await buildApp(
-    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, logger: log },
+    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log },
     ControllerConfigSchema.parse({
       controllerId: '0',
       limits: {
@@ -127,9 +134,25 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         waiter.close();
         await bus.close();
         await factory.close();
+        await journal.close();
         await stores.close();
       })()),
   };
+}
+
+/**
+ * Activations whose ids were handed out before the last stop or crash but whose records were never
+ * stored: each gets a failed record now, so every id a caller holds reads back.
+ */
+async function recordLostActivations(journal: ActivationJournal, activations: ActivationStore, log: Logger): Promise<void> {
+  const lost = await journal.open();
+  if (lost.length === 0) return;
+  const now = Date.now();
+  const missing: PendingActivation[] = [];
+  for (const p of lost) if (!(await activations.get(p.namespace, p.activationId))) missing.push(p);
+  await activations.put(missing.map((p) => lostActivationRecord(p, now)));
+  await journal.end(lost);
+  log.warn({ count: missing.length }, 'recorded activations lost when Whirl last stopped');
 }
 
 /** The guest subject, created on first start with a random key (never a well-known one). */
