@@ -66,7 +66,19 @@ function buildExec(put: NonNullable<ActionPut['exec']>, kinds: KindResolver, nam
     return { kind: 'sequence', components: put.components ?? [] };
   }
   if (put.kind === 'blackbox') {
-    throw new BadRequestError("The runtime 'blackbox' is not supported by this Whirl build yet.");
+    if (typeof put.image !== 'string' || put.image.trim() === '') {
+      throw new BadRequestError("'image' must be a string defined in 'exec' for 'blackbox' actions");
+    }
+    if (!/^[a-z0-9][a-z0-9._/:@-]*$/i.test(put.image)) throw new BadRequestError(`The image name '${put.image}' is not a valid Docker image reference.`);
+    const bb: Exec = { kind: 'blackbox', image: put.image, binary: false };
+    if (typeof put.code === 'string' && put.code !== '') {
+      const size = Buffer.byteLength(put.code);
+      if (size > Limits.codeBytes) throw new PayloadTooLargeError('exec', size, Limits.codeBytes);
+      bb.code = put.code;
+      bb.binary = looksLikeBase64(put.code);
+    }
+    if (put.main !== undefined) bb.main = put.main;
+    return bb;
   }
   void namespace;
   const rt = kinds.resolve(put.kind);
@@ -74,6 +86,7 @@ function buildExec(put: NonNullable<ActionPut['exec']>, kinds: KindResolver, nam
     throw new BadRequestError(
       `The specified runtime '${put.kind}' is not supported by this platform. Valid values are: ${kinds
         .validKinds()
+        .concat(['blackbox', 'sequence'])
         .map((k) => `'${k}'`)
         .join(', ')}.`,
     );

@@ -133,6 +133,8 @@ export interface ContainerFactory {
   readonly isolated: boolean;
   /** Whether the image is available locally (no pull). */
   hasImage(image: string): Promise<boolean>;
+  /** Fetches an image from its registry; absent where the adapter cannot pull (local processes). */
+  pull?(image: string): Promise<void>;
   create(spec: ContainerSpec): Promise<Container>;
   /** Removes every container carrying `label=value` (leftovers of an earlier run). */
   removeAll(label: string, value: string): Promise<number>;

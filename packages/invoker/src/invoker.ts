@@ -26,6 +26,7 @@ import {
   type WhiskAction,
   type ActivationJournal,
   type ActivationStore,
+  type BlackboxExec,
   type CodeExec,
 } from '@whirl/core';
 import { ActivationWriter } from './activation-writer.js';
@@ -42,6 +43,13 @@ export interface InvokerLog {
 export interface RuntimeImages {
   /** The image that runs a kind, or undefined when the kind is unknown. */
   imageFor(kind: string): string | undefined;
+  /**
+   * The local image a blackbox action's image name stands for (e.g. OpenWhisk's
+   * `openwhisk/dockerskeleton` → Whirl's own skeleton), or the name unchanged.
+   */
+  blackboxImage?(image: string): string;
+  /** Whether a blackbox image is one of the platform's native skeletons (which print sentinels). */
+  isNativeBlackbox?(image: string): boolean;
   stemCells(): StemCell[];
 }
 
@@ -54,6 +62,11 @@ export interface InvokerOptions {
   apiHost: string;
   /** How long log collection waits for the next line before giving up. */
   logIdleMs?: number;
+  /**
+   * Pull blackbox images that are not present locally. Off by default: a pull reaches out to a
+   * registry, which an operator must allow explicitly.
+   */
+  pullImages?: boolean;
 }
 
 export type InvokerState = 'starting' | 'running' | 'draining' | 'stopped';
@@ -84,7 +97,9 @@ export class Invoker {
       pauseGraceMs: opts.pauseGraceMs,
       idleTimeoutMs: opts.idleTimeoutMs,
       stemCells: opts.prewarm ? deps.runtimes.stemCells() : [],
-      env: { __OW_API_HOST: opts.apiHost },
+      // Concurrency is allowed in every container so that stem cells can serve any action; the pool,
+      // not the proxy, limits each container to its action's limits.concurrency.
+      env: { __OW_API_HOST: opts.apiHost, __OW_ALLOW_CONCURRENT: 'true' },
       log: deps.log,
     });
     this.writer = new ActivationWriter(deps.activations, { log: deps.log });
@@ -139,8 +154,13 @@ export class Invoker {
       await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.ApplicationError, Msg.actionGone)), false);
       return;
     }
-    const exec = action.exec as CodeExec;
-    const image = this.deps.runtimes.imageFor(exec.kind);
+    const exec = action.exec as CodeExec | BlackboxExec;
+    const image = exec.kind === 'blackbox' ? await this.blackboxImage((exec as BlackboxExec).image) : this.deps.runtimes.imageFor(exec.kind);
+    if (image === null) {
+      const name = (exec as BlackboxExec).image;
+      await this.finish(msg, this.failedRecord(msg, action, errorResponse(ActivationStatus.DeveloperError, `Failed to pull container image '${name}'.`)), false);
+      return;
+    }
     if (!image) {
       await this.finish(
         msg,
@@ -152,9 +172,11 @@ export class Invoker {
     await new Promise<void>((resolve) => {
       this.pool.submit({
         warmKey: `${msg.user.namespace}|${msg.action.docId}@${msg.action.rev}`,
-        kind: exec.kind,
+        // Blackbox containers never match a stem cell: their kind carries the image.
+        kind: exec.kind === 'blackbox' ? `blackbox:${image}` : exec.kind,
         image,
         memoryMB: action.limits.memory,
+        maxConcurrency: action.limits.concurrency,
         label: `${msg.user.namespace}_${action.name}`,
         run: async (c) => {
           try {
@@ -190,12 +212,30 @@ export class Invoker {
     return found.doc;
   }
 
-  private async runOn(c: PooledContainer, msg: ActivationMessage, action: WhiskAction, exec: CodeExec): Promise<{ keep: boolean }> {
+  /**
+   * The image to run a blackbox action with: the local one, or null when it is missing and cannot be
+   * pulled (the activation then fails with OpenWhisk's "Failed to pull container image").
+   */
+  private async blackboxImage(requested: string): Promise<string | null> {
+    const image = this.deps.runtimes.blackboxImage?.(requested) ?? requested;
+    if (await this.deps.factory.hasImage(image).catch(() => false)) return image;
+    if (!this.opts.pullImages || !this.deps.factory.pull) return null;
+    try {
+      await this.deps.factory.pull(image);
+      return image;
+    } catch (err) {
+      this.deps.log.warn({ err, image }, 'image pull failed');
+      return null;
+    }
+  }
+
+  private async runOn(c: PooledContainer, msg: ActivationMessage, action: WhiskAction, exec: CodeExec | BlackboxExec): Promise<{ keep: boolean }> {
     const timeout = action.limits.timeout;
     const provideKey = annotation(action.annotations, 'provide-api-key');
     const withKey = provideKey === undefined || provideKey === true;
     const actionName = `/${action.namespace}/${action.name}`;
-    c.logs.reset();
+    const concurrent = c.maxConcurrency > 1;
+    const logsFrom = c.logs.mark();
     let initTime: number | undefined;
     let timedOut = false;
     let response: Response | undefined;
@@ -203,7 +243,13 @@ export class Invoker {
     const firstStart = Date.now();
     const waitTime = firstStart - msg.received;
 
-    if (!c.initialized) {
+    if (!c.initialized && c.initializing) {
+      // Another activation of this concurrent container is initialising it: share that /init.
+      if (!(await c.initializing)) {
+        response = errorResponse(ActivationStatus.DeveloperError, Msg.initExited);
+        died = true;
+      }
+    } else if (!c.initialized) {
       const env: Record<string, string> = {
         __OW_NAMESPACE: msg.user.namespace,
         __OW_ACTION_NAME: actionName,
@@ -214,8 +260,13 @@ export class Invoker {
       };
       if (withKey) env.__OW_API_KEY = msg.user.apiKey;
       for (const p of msg.initArgs) env[p.key] = envString(p.value);
-      const body = { value: { name: action.name, main: exec.main ?? 'main', binary: exec.binary, code: exec.code, env } };
-      const r = await this.initWithRetry(c, body, timeout);
+      const value: Record<string, unknown> = { name: action.name, main: exec.main ?? 'main', binary: exec.binary, env };
+      // Blackbox images may come without code; the field is then left out, as OpenWhisk does.
+      if (exec.code !== undefined) value.code = exec.code;
+      const init = this.initWithRetry(c, { value }, timeout);
+      c.initializing = init.then((r) => r.kind === 'ok');
+      const r = await init;
+      c.initializing = undefined;
       if (r.kind === 'ok') {
         initTime = Date.now() - firstStart;
         c.initialized = true;
@@ -264,18 +315,23 @@ export class Invoker {
     });
     c.finishing = true;
     // The blocking caller gets its result now; logs follow in the stored record.
-    const resultSent = msg.blocking && action.limits.logs > 0;
+    const resultSent = msg.blocking;
     if (resultSent) await this.publishAck(msg, { result: { ...record } });
 
-    if (action.limits.logs > 0) {
+    {
+      // Collected even with a log limit of 0 (and then dropped): reading up to the sentinels keeps the
+      // container's stream in step, so the next activation does not see this one's sentinels.
       const logs = await c.logs.collect({
+        from: logsFrom,
+        ...(concurrent ? { activationId: msg.activationId } : {}),
         limitBytes: action.limits.logs * 1024 * 1024,
-        idleMs: this.opts.logIdleMs ?? 2_000,
+        idleMs: action.limits.logs > 0 ? (this.opts.logIdleMs ?? 2_000) : 100,
         maxMs: Math.max(5, action.limits.logs) * 2_000,
-        // A container that died or was killed prints no sentinels: take what is there.
-        waitForSentinels: !died,
+        // A container that died or was killed prints no sentinels: take what is there. Blackbox
+        // images other than our native skeletons are not expected to print them either.
+        waitForSentinels: !died && (exec.kind !== 'blackbox' || (this.deps.runtimes.isNativeBlackbox?.(c.image) ?? false)),
       });
-      record.logs = logs.lines;
+      if (action.limits.logs > 0) record.logs = logs.lines;
     }
     const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
     await this.finish(msg, record, resultSent);

@@ -1,23 +1,39 @@
 /**
  * Per-container log buffer and per-activation collection.
  *
- * A container's output arrives as one ordered stream of lines. An activation's logs are the lines
- * printed after its /run was sent, up to the runtime's sentinel on stdout and on stderr. Two rules keep
- * one activation's lines out of another's record:
- *   - before each /run the buffer is cleared: whatever is left over (output printed after an earlier
- *     activation's sentinels) is dropped, never attributed to the next activation;
+ * A container's output arrives as one ordered stream of lines. With one activation at a time, an
+ * activation's logs are the lines printed after its /run (or /init) was sent, up to the runtime's
+ * sentinel on stdout and on stderr. Two rules keep one activation's lines out of another's record:
+ *   - each activation collects only from its own mark onwards; whatever an earlier activation left
+ *     after its sentinels is dropped, never attributed to the next one;
  *   - both streams need their own sentinel; a sentinel the user printed on one stream does not end
  *     collection early on the other (and our proxies alter sentinels printed by user code).
+ * With several activations in one container at once (intra-container concurrency), Whirl's proxies
+ * tag every line with the activation it was printed in (`\x1e<activation id>\x1f<text>`), sentinels
+ * included, and each activation collects only its own lines. Untagged lines cannot be attributed
+ * and are dropped in that mode.
  * Collection stops after `idleMs` without a line, or `maxMs` in all, and then says logs may be missing.
  */
 import type { Container, LogLine } from '@whirl/core';
 
 export const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
+const TAG = /^\x1e([0-9a-f]{32})\x1f/;
 
 export interface CollectedLogs {
   lines: string[];
   truncated: boolean;
   complete: boolean;
+}
+
+export interface CollectOptions {
+  limitBytes: number;
+  idleMs: number;
+  maxMs: number;
+  waitForSentinels: boolean;
+  /** Where this activation's output starts (from `mark()`); default: everything buffered. */
+  from?: number;
+  /** Collect only lines tagged with this activation id (concurrent containers). */
+  activationId?: string;
 }
 
 export function formatLine(l: LogLine): string {
@@ -27,78 +43,100 @@ export function formatLine(l: LogLine): string {
 
 export class LogBuffer {
   private lines: LogLine[] = [];
-  private wake: (() => void) | undefined;
+  /** Sequence number of lines[0]. */
+  private base = 0;
+  private readonly marks = new Set<number>();
+  private waiters = new Set<() => void>();
 
   constructor(container: Container) {
     container.onLog((l) => {
       this.lines.push(l);
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
+      const ws = this.waiters;
+      this.waiters = new Set();
+      for (const w of ws) w();
     });
   }
 
-  /** Drops everything buffered; returns how many lines were dropped. */
+  /** The position where an activation about to start begins; held until its collection ends. */
+  mark(): number {
+    const seq = this.base + this.lines.length;
+    this.marks.add(seq);
+    return seq;
+  }
+
+  /** Drops everything buffered that no open mark still needs; returns how many lines were dropped. */
   reset(): number {
-    const n = this.lines.length;
-    this.lines = [];
+    return this.trim(this.base + this.lines.length);
+  }
+
+  async collect(opts: CollectOptions): Promise<CollectedLogs> {
+    const from = opts.from ?? this.base;
+    try {
+      return await this.scan(opts, Math.max(from, this.base));
+    } finally {
+      this.marks.delete(from);
+      this.trim(this.base + this.lines.length);
+    }
+  }
+
+  private trim(upTo: number): number {
+    const keepFrom = Math.min(upTo, ...this.marks);
+    const n = Math.max(0, keepFrom - this.base);
+    if (n > 0) {
+      this.lines = this.lines.slice(n);
+      this.base += n;
+    }
     return n;
   }
 
-  async collect(opts: { limitBytes: number; idleMs: number; maxMs: number; waitForSentinels: boolean }): Promise<CollectedLogs> {
+  private async scan(opts: CollectOptions, start: number): Promise<CollectedLogs> {
     const out: string[] = [];
     let bytes = 0;
     let truncated = false;
     const seen = { stdout: false, stderr: false };
     const started = Date.now();
     let lastActivity = started;
-    let i = 0;
+    let seq = start;
     for (;;) {
-      while (i < this.lines.length) {
-        const l = this.lines[i++]!;
+      while (seq < this.base + this.lines.length) {
+        const raw = this.lines[seq - this.base]!;
+        seq++;
+        const tag = TAG.exec(raw.text);
+        if (opts.activationId !== undefined && tag?.[1] !== opts.activationId) continue;
+        const l = tag ? { ...raw, text: raw.text.slice(tag[0].length) } : raw;
         lastActivity = Date.now();
         if (l.text === SENTINEL) {
           seen[l.stream] = true;
-          if (seen.stdout && seen.stderr) {
-            this.lines = this.lines.slice(i);
-            return { lines: out, truncated, complete: true };
-          }
+          if (seen.stdout && seen.stderr) return { lines: out, truncated, complete: true };
           continue;
         }
         if (truncated) continue;
         const size = Buffer.byteLength(l.text);
         if (bytes + size > opts.limitBytes) {
           truncated = true;
-          out.push(
-            formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the total bytes size exceeds the limit of ${opts.limitBytes} bytes.` }),
-          );
+          out.push(formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the total bytes size exceeds the limit of ${opts.limitBytes} bytes.` }));
           continue;
         }
         bytes += size;
         out.push(formatLine(l));
       }
-      if (!opts.waitForSentinels) {
-        this.lines = [];
-        return { lines: out, truncated, complete: true };
-      }
+      if (!opts.waitForSentinels) return { lines: out, truncated, complete: true };
       const now = Date.now();
       const remaining = Math.min(lastActivity + opts.idleMs, started + opts.maxMs) - now;
       if (remaining <= 0) {
-        this.lines = [];
-        out.push(
-          formatLine({ time: now, stream: 'stderr', text: 'There was an issue while collecting your logs. Data might be missing.' }),
-        );
+        out.push(formatLine({ time: now, stream: 'stderr', text: 'There was an issue while collecting your logs. Data might be missing.' }));
         return { lines: out, truncated, complete: false };
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, remaining);
-        this.wake = () => {
+        const wake = (): void => {
           clearTimeout(t);
           resolve();
         };
+        const t = setTimeout(() => {
+          this.waiters.delete(wake);
+          resolve();
+        }, remaining);
+        this.waiters.add(wake);
       });
     }
   }

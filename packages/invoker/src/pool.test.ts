@@ -75,11 +75,12 @@ function pool(factory: FakeFactory, over: Partial<ConstructorParameters<typeof C
 }
 
 /** A job whose run is held open until `finish()` is called. */
-function job(warmKey: string, memoryMB = 256, kind = 'nodejs:20') {
+function job(warmKey: string, memoryMB = 256, kind = 'nodejs:20', maxConcurrency = 1) {
   let release: (keep: boolean) => void = () => {};
   const ran: { c?: PooledContainer; how?: string; failed?: unknown } = {};
   const j: PoolJob = {
     warmKey,
+    maxConcurrency,
     kind,
     image: 'img',
     memoryMB,
@@ -200,6 +201,29 @@ describe('container pool placement', () => {
     await p.close(10);
   });
 
+  it('shares one container among concurrent activations up to the action concurrency', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { userMemoryMB: 256 });
+    const jobs = [0, 1, 2, 3].map(() => job('ns|c@1', 256, 'nodejs:20', 3));
+    for (const j of jobs) p.submit(j.j);
+    await tick();
+    expect(f.created).toHaveLength(1);
+    expect(jobs.slice(0, 3).every((j) => j.ran.c === jobs[0]!.ran.c)).toBe(true);
+    expect(jobs[3]!.ran.c).toBeUndefined(); // a fourth waits: no slot and no memory for a second container
+    jobs[1]!.finish();
+    await tick();
+    expect(jobs[3]!.ran.c).toBe(jobs[0]!.ran.c);
+    // A failure dooms the container, but the others in it finish first.
+    jobs[0]!.finish(false);
+    await tick();
+    expect(f.created[0]!.destroyed).toBe(false);
+    jobs[2]!.finish();
+    jobs[3]!.finish();
+    await tick();
+    expect(f.created[0]!.destroyed).toBe(true);
+    await p.close(10);
+  });
+
   it('fails queued jobs when it closes', async () => {
     const f = new FakeFactory();
     const p = pool(f, { userMemoryMB: 256 });
@@ -226,7 +250,37 @@ describe('log collection', () => {
     const got = await buf.collect({ limitBytes: 1000, idleMs: 100, maxMs: 1000, waitForSentinels: true });
     expect(got.complete).toBe(true);
     expect(got.lines.map((l) => l.slice(31))).toEqual(['stdout: one', 'stderr: two']);
-    expect(buf.reset()).toBe(1);
+    // The next activation starts from its own mark: 'late' is not in its logs.
+    const from = buf.mark();
+    c.emit('stdout', 'next');
+    c.emit('stdout', SENTINEL);
+    c.emit('stderr', SENTINEL);
+    const next = await buf.collect({ from, limitBytes: 1000, idleMs: 100, maxMs: 1000, waitForSentinels: true });
+    expect(next.lines.map((l) => l.slice(31))).toEqual(['stdout: next']);
+  });
+
+  it('separates the tagged lines of concurrent activations', async () => {
+    const c = new FakeContainer('1', 'c');
+    const buf = new LogBuffer(c);
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(32);
+    const fromA = buf.mark();
+    const fromB = buf.mark();
+    const tag = (id: string, t: string) => `\x1e${id}\x1f${t}`;
+    c.emit('stdout', tag(a, 'a1'));
+    c.emit('stdout', tag(b, 'b1'));
+    c.emit('stdout', 'untagged');
+    c.emit('stdout', tag(b, SENTINEL));
+    c.emit('stderr', tag(b, SENTINEL));
+    c.emit('stderr', tag(a, 'a2'));
+    c.emit('stdout', tag(a, SENTINEL));
+    c.emit('stderr', tag(a, SENTINEL));
+    const [la, lb] = await Promise.all([
+      buf.collect({ from: fromA, activationId: a, limitBytes: 1000, idleMs: 100, maxMs: 1000, waitForSentinels: true }),
+      buf.collect({ from: fromB, activationId: b, limitBytes: 1000, idleMs: 100, maxMs: 1000, waitForSentinels: true }),
+    ]);
+    expect(la.lines.map((l) => l.slice(31))).toEqual(['stdout: a1', 'stderr: a2']);
+    expect(lb.lines.map((l) => l.slice(31))).toEqual(['stdout: b1']);
   });
 
   it('gives up after the idle time and says so', async () => {

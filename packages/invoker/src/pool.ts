@@ -26,7 +26,12 @@
  * Caveats. Memory is accounted by the action's limit, not by what the container really uses, so the
  * budget is conservative. Stem cells only match an action of exactly their memory size. A paused
  * container that fails to resume is destroyed and the job runs elsewhere — the activation still runs
- * once. Intra-container concurrency is 1 (one activation per container at a time).
+ * once.
+ *
+ * Intra-container concurrency. An action with `limits.concurrency` N > 1 may have up to N of its
+ * activations in one container at once: a busy container of that action with a free slot is taken
+ * before anything else (no memory is added: one container, one memory limit). When one of them fails
+ * the container takes no more work and is removed once the others have finished.
  */
 import type { Container, ContainerFactory } from '@whirl/core';
 import { LogBuffer } from './logs.js';
@@ -44,6 +49,13 @@ export interface PooledContainer {
   /** `invokingNamespace|docId@rev` once initialised with an action. */
   warmKey?: string;
   initialized: boolean;
+  /** The /init in flight, so that concurrent activations of a fresh container share it. */
+  initializing?: Promise<boolean>;
+  /** Activations running in it now, and how many it may run at once (the action's limits.concurrency). */
+  active: number;
+  maxConcurrency: number;
+  /** An activation in it failed: take no more work, remove it when the last one ends. */
+  doomed: boolean;
   /** Set by the runner once /run has answered and only log collection remains (a millisecond, usually). */
   finishing: boolean;
   lastUsed: number;
@@ -53,6 +65,8 @@ export interface PooledContainer {
 
 export interface PoolJob {
   warmKey: string;
+  /** The action's limits.concurrency: how many of its activations one container may run at once. */
+  maxConcurrency: number;
   kind: string;
   image: string;
   memoryMB: number;
@@ -178,6 +192,15 @@ export class ContainerPool {
   }
 
   private place(job: PoolJob): { c?: PooledContainer; how: 'warm' | 'prewarm' | 'cold' } | undefined {
+    if (job.maxConcurrency > 1) {
+      // A busy container of the same action with a free concurrency slot is the cheapest place of all.
+      for (const c of this.containers) {
+        if (c.warmKey === job.warmKey && c.state === 'running' && !c.doomed && c.active < c.maxConcurrency) {
+          c.active++;
+          return { c, how: 'warm' };
+        }
+      }
+    }
     let warm: PooledContainer | undefined;
     for (const c of this.containers) {
       if (c.warmKey !== job.warmKey || (c.state !== 'ready' && c.state !== 'paused')) continue;
@@ -188,7 +211,7 @@ export class ContainerPool {
     // A container of this action is only collecting the last activation's logs: waiting the moment
     // that takes beats a cold start (sequential callers send the next invoke as soon as they have
     // their result, which is before the logs are in).
-    for (const c of this.containers) if (c.warmKey === job.warmKey && c.state === 'running' && c.finishing) return undefined;
+    for (const c of this.containers) if (c.warmKey === job.warmKey && c.state === 'running' && c.finishing && c.maxConcurrency === 1) return undefined;
     const room = (): boolean => this.usedMB() + job.memoryMB <= this.opts.userMemoryMB;
     if (!room()) this.evictFor(job.memoryMB);
     if (!room()) return undefined;
@@ -209,6 +232,7 @@ export class ContainerPool {
     c.timers = {};
     const wasPaused = c.state === 'paused';
     c.state = 'running';
+    c.active = 1;
     if (wasPaused) c.pausing = (c.pausing ?? Promise.resolve()).catch(() => undefined).then(() => c.container.resume());
     return { c, how };
   }
@@ -230,6 +254,7 @@ export class ContainerPool {
     if (!c) {
       try {
         c = await this.create(job.kind, job.image, job.memoryMB, job.label, 'running');
+        c.active = 1;
       } catch (err) {
         await job.fail(err);
         this.drain();
@@ -253,13 +278,20 @@ export class ContainerPool {
         }
       }
       c.warmKey = job.warmKey;
+      c.maxConcurrency = Math.max(1, job.maxConcurrency);
+      // Jobs that queued while this container was being made may share it.
+      if (c.maxConcurrency > 1) this.drain();
       const { keep } = await job.run(c, placed.how);
-      if (keep && !this.closed) this.release(c);
-      else await this.remove(c);
+      if (!keep) c.doomed = true;
     } catch (err) {
       this.opts.log.warn({ err }, 'activation runner failed');
-      await this.remove(c);
+      c.doomed = true;
     } finally {
+      c.active = Math.max(0, c.active - 1);
+      if (c.active === 0) {
+        if (c.doomed || this.closed) await this.remove(c);
+        else this.release(c);
+      }
       this.drain();
     }
   }
@@ -294,6 +326,9 @@ export class ContainerPool {
       memoryMB,
       state,
       initialized: false,
+      active: 0,
+      maxConcurrency: 1,
+      doomed: false,
       finishing: false,
       lastUsed: Date.now(),
       timers: {},

@@ -21,6 +21,8 @@ export const StandaloneConfigSchema = z.object({
   invocationsPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace invocations per minute. WHIRL_INVOCATIONS_PER_MINUTE.'),
   concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('Default per-namespace concurrent invocations. WHIRL_CONCURRENT_INVOCATIONS.'),
   firesPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace trigger fires per minute. WHIRL_FIRES_PER_MINUTE.'),
+  pullImages: envBool.default(false).describe('Pull blackbox images missing locally from their registry. WHIRL_PULL_IMAGES.'),
+  maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('Highest limits.concurrency an action may set. WHIRL_MAX_ACTION_CONCURRENCY.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
 });
 export type StandaloneConfig = z.infer<typeof StandaloneConfigSchema>;
@@ -37,6 +39,8 @@ const ENV: Record<keyof StandaloneConfig, string> = {
   invocationsPerMinute: 'WHIRL_INVOCATIONS_PER_MINUTE',
   concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',
   firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
+  pullImages: 'WHIRL_PULL_IMAGES',
+  maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
   logLevel: 'WHIRL_LOG_LEVEL',
 };
 

@@ -18,7 +18,16 @@ import {
   type ContainerFactory,
   type SubjectStore,
 } from '@whirl/core';
-import { ActivationWaiter, ControllerConfigSchema, LeanBalancer, buildApp, type KindResolver } from '@whirl/controller';
+import {
+  ActivationWaiter,
+  ControllerConfigSchema,
+  LeanBalancer,
+  SYSTEM_NAMESPACE,
+  buildApp,
+  createAlarms,
+  installCatalog,
+  type KindResolver,
+} from '@whirl/controller';
 import { DockerContainerFactory, Invoker, ProcessContainerFactory } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
 import {
@@ -29,8 +38,9 @@ import {
   resolveKind,
   stemCells,
   validKinds,
+  type RuntimeManifest,
 } from '@whirl/runtimes';
-import { openSqliteJournal, openSqliteStores } from '@whirl/store';
+import { openSqliteJournal, openSqliteScheduleStore, openSqliteStores } from '@whirl/store';
 import type { StandaloneConfig } from './config.js';
 
 export interface Standalone {
@@ -47,6 +57,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const journal = openSqliteJournal(path.join(config.dataDir, 'whirl.db'));
   await recordLostActivations(journal, stores.activations, log);
   const guest = await ensureSubject(stores.subjects, 'guest');
+  // The catalog's owner; its key is random like guest's and is never printed.
+  await ensureSubject(stores.subjects, SYSTEM_NAMESPACE);
   const manifest = loadManifest();
 
   const factory = await chooseFactory(config, log);
@@ -81,6 +93,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
           return e ? imageName(e) : undefined;
         },
         stemCells: () => stemCells(manifest),
+        blackboxImage: (image) => blackboxAlias(image, manifest),
+        isNativeBlackbox: (image) => manifest.blackboxes.some((b) => imageName({ image: b }) === image),
       },
       log,
     },
@@ -90,6 +104,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
       prewarm: config.prewarm,
+      pullImages: config.pullImages,
       apiHost: `http://${config.host}:${config.port}`,
     },
   );
@@ -103,7 +118,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     validKinds: () => validKinds(manifest),
     runtimesView: () => controllerRuntimesView(manifest),
   };
-  const { app } = await buildApp(
+  const { app, ctx } = await buildApp(
     { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log },
     ControllerConfigSchema.parse({
       controllerId: '0',
@@ -111,6 +126,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         invocationsPerMinute: config.invocationsPerMinute,
         concurrentInvocations: config.concurrentInvocations,
         firesPerMinute: config.firesPerMinute,
+        maxActionConcurrency: config.maxActionConcurrency,
       },
     }),
   );
@@ -121,6 +137,12 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const auth = `${guest.uuid}:${guest.key}`;
   writeFileSync(path.join(config.dataDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
 
+  const changed = await installCatalog(ctx, { apiHost });
+  if (changed.length > 0) log.info({ changed }, 'system catalog installed');
+  const schedules = openSqliteScheduleStore(path.join(config.dataDir, 'whirl.db'));
+  const alarms = createAlarms(ctx, schedules, { log });
+  await alarms.start();
+
   let stopping: Promise<void> | undefined;
   return {
     apiHost,
@@ -129,12 +151,14 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     factory: factory.kind,
     stop: () =>
       (stopping ??= (async () => {
+        await alarms.stop();
         await app.close();
         await invoker.stop();
         waiter.close();
         await bus.close();
         await factory.close();
         await journal.close();
+        await schedules.close();
         await stores.close();
       })()),
   };
@@ -153,6 +177,16 @@ async function recordLostActivations(journal: ActivationJournal, activations: Ac
   await activations.put(missing.map((p) => lostActivationRecord(p, now)));
   await journal.end(lost);
   log.warn({ count: missing.length }, 'recorded activations lost when Whirl last stopped');
+}
+
+/**
+ * OpenWhisk's skeleton image name (`openwhisk/dockerskeleton`, any tag) stands for Whirl's own
+ * skeleton when the manifest has one, so `wsk action create --native` works without a registry.
+ */
+function blackboxAlias(image: string, manifest: RuntimeManifest): string {
+  const m = /^(?:docker\.io\/)?openwhisk\/dockerskeleton(?::[\w.-]+)?$/.exec(image);
+  const skeleton = manifest.blackboxes.find((b) => b.name === 'dockerskeleton');
+  return m && skeleton ? imageName({ image: skeleton }) : image;
 }
 
 /** The guest subject, created on first start with a random key (never a well-known one). */

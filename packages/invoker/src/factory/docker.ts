@@ -48,6 +48,13 @@ export class DockerContainerFactory implements ContainerFactory {
     }
   }
 
+  async pull(image: string): Promise<void> {
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
   async create(spec: ContainerSpec): Promise<Container> {
     const env = { ...this.extraEnv, ...spec.env };
     const cpuShares = Math.max(Math.floor(1024 / (this.userMemoryMB / spec.memoryMB)), 2);
