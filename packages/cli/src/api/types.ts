@@ -1,0 +1,134 @@
+/** Wire shapes of the OpenWhisk REST API as the CLI reads them (OPENWHISK-COMPAT.md §2). */
+export interface KeyValue {
+  key: string;
+  value: unknown;
+  init?: boolean;
+}
+
+export interface Limits {
+  timeout?: number;
+  memory?: number;
+  logs?: number;
+  concurrency?: number;
+}
+
+export interface Exec {
+  kind: string;
+  code?: string;
+  binary?: boolean;
+  main?: string;
+  image?: string;
+  components?: string[];
+}
+
+export interface EntityBase {
+  namespace: string;
+  name: string;
+  version: string;
+  publish: boolean;
+  annotations?: KeyValue[];
+  updated?: number;
+}
+
+export interface Action extends EntityBase {
+  exec: Exec;
+  parameters?: KeyValue[];
+  limits?: Limits;
+}
+
+export interface ActionPut {
+  exec?: Exec;
+  parameters?: KeyValue[];
+  annotations?: KeyValue[];
+  delAnnotations?: string[];
+  limits?: Limits;
+  version?: string;
+  publish?: boolean;
+}
+
+export interface Binding {
+  namespace: string;
+  name: string;
+}
+
+export interface Package extends EntityBase {
+  parameters?: KeyValue[];
+  binding?: Binding | Record<string, never> | false;
+  actions?: { name: string; version: string; annotations?: KeyValue[] }[];
+  feeds?: { name: string; version: string; annotations?: KeyValue[] }[];
+}
+
+export interface PackagePut {
+  binding?: Binding;
+  parameters?: KeyValue[];
+  annotations?: KeyValue[];
+  publish?: boolean;
+}
+
+export interface PathName {
+  path: string;
+  name: string;
+}
+
+export interface Trigger extends EntityBase {
+  parameters?: KeyValue[];
+  limits?: Record<string, unknown>;
+  rules?: Record<string, { action: PathName; status: string }>;
+}
+
+export interface TriggerPut {
+  parameters?: KeyValue[];
+  annotations?: KeyValue[];
+  limits?: Record<string, unknown>;
+  publish?: boolean;
+}
+
+export interface Rule extends EntityBase {
+  status?: string;
+  trigger: PathName;
+  action: PathName;
+}
+
+export interface RulePut {
+  name: string;
+  status: string;
+  trigger: string;
+  action: string;
+  annotations?: KeyValue[];
+}
+
+export interface ActivationResponse {
+  result?: unknown;
+  status: string;
+  success: boolean;
+  size?: number;
+}
+
+export interface Activation {
+  namespace: string;
+  name: string;
+  version: string;
+  subject?: string;
+  activationId: string;
+  start: number;
+  end?: number;
+  duration?: number;
+  cause?: string;
+  statusCode?: number;
+  response?: ActivationResponse;
+  logs?: string[];
+  annotations?: KeyValue[];
+  publish?: boolean;
+}
+
+export interface ApiInfo {
+  description?: string;
+  api_version?: string;
+  api_version_path?: string;
+  build?: string;
+  buildno?: string;
+}
+
+export function annotationValue(list: readonly KeyValue[] | undefined, key: string): unknown {
+  return list?.find((kv) => kv.key === key)?.value;
+}

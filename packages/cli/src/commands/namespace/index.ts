@@ -1,0 +1,1 @@
+export { makeNamespaceCommand } from './namespace.js';

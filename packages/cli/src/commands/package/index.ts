@@ -1,0 +1,1 @@
+export { makePackageCommand } from './package.js';

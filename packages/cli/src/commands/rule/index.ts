@@ -1,0 +1,1 @@
+export { makeRuleCommand } from './rule.js';

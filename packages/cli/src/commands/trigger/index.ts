@@ -1,0 +1,1 @@
+export { makeTriggerCommand } from './trigger.js';
