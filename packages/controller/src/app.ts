@@ -93,6 +93,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       waiter: deps.waiter,
       activations: deps.activations,
       controllerId: config.controllerId,
+      maxQueueMs: config.maxQueueMs,
       cache,
       throttles,
       userLimits,

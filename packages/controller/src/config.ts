@@ -7,6 +7,12 @@ export const ControllerConfigSchema = z.object({
   blockingWaitMs: z.number().int().min(1).max(60_000).default(60_000).describe('Longest blocking wait before 202.'),
   build: z.string().default('2026-11-27').describe('Build date shown by GET /api/v1.'),
   buildNo: z.string().default('whirl-0.1.0').describe('Build number shown by GET /api/v1.'),
+  maxQueueMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(5 * 60_000)
+    .describe('How long an activation may wait for an invoker before it is recorded as expired instead of run late.'),
   limits: z
     .object({
       invocationsPerMinute: z.number().int().min(0).default(60),

@@ -13,6 +13,8 @@ import type { EntityCache } from './entity-cache.js';
 import type { InvokeService } from './invoke.js';
 import type { ControllerConfig } from './config.js';
 import type { Throttles } from './throttle.js';
+import type { LoadBalancer } from './loadbalancer/lean.js';
+import type { SystemActions } from './catalog/system-actions.js';
 
 export interface ControllerDeps {
   entities: EntityStore;
@@ -22,11 +24,14 @@ export interface ControllerDeps {
 }
 
 export interface Ctx extends ControllerDeps {
+  lb: LoadBalancer;
   config: ControllerConfig;
   auth: Authenticator;
   cache: EntityCache;
   invoker: InvokeService;
   throttles: Throttles;
+  /** In-controller `whisk.system` actions (the alarms feeds); see catalog/system-actions.ts. */
+  systemActions: SystemActions;
   userLimits(identity: Identity): UserLimits;
 }
 

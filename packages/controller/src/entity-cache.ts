@@ -7,6 +7,8 @@ import type { EntityStore, Revisioned, WhiskEntity } from '@whirl/core';
 
 export class EntityCache {
   private readonly map = new Map<string, { value: Revisioned<WhiskEntity> | undefined; expires: number }>();
+  /** Told of every local write, so that other controllers can drop their copies. */
+  onLocalWrite: ((docId: string) => void) | undefined;
 
   constructor(
     private readonly store: EntityStore,
@@ -25,7 +27,14 @@ export class EntityCache {
     return value;
   }
 
+  /** A write through this controller: drop the copy here and tell the others. */
   invalidate(docId: string): void {
+    this.map.delete(docId);
+    this.onLocalWrite?.(docId);
+  }
+
+  /** Another controller wrote the document. */
+  invalidateRemote(docId: string): void {
     this.map.delete(docId);
   }
 

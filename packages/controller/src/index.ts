@@ -4,3 +4,7 @@ export { ActivationWaiter } from './waiter.js';
 export { LeanBalancer, type LoadBalancer } from './loadbalancer/lean.js';
 export type { KindResolver } from './action-doc.js';
 export type { Ctx } from './context.js';
+export { installCatalog, SystemActions, SYSTEM_NAMESPACE } from './catalog/index.js';
+export { createAlarms, AlarmService } from './alarms/index.js';
+export { manifestKinds } from './kinds.js';
+export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalancer/sharding.js';

@@ -47,9 +47,6 @@ export interface InvokeOutcome {
   record?: ActivationRecord;
 }
 
-/** How long a queued activation may wait before the invoker records it as expired instead of running it. */
-export const MAX_QUEUE_MS = 5 * 60_000;
-
 export class InvokeService {
   private readonly compositions: Compositions;
 
@@ -59,6 +56,8 @@ export class InvokeService {
       waiter: ActivationWaiter;
       activations: ActivationStore;
       controllerId: string;
+      /** How long a queued activation may wait before the invoker records it as expired instead of running it. */
+      maxQueueMs: number;
       cache: EntityCache;
       throttles: Throttles;
       userLimits(identity: Identity): UserLimits;
@@ -107,7 +106,7 @@ export class InvokeService {
       transid: req.transid,
       activationId,
       received: req.received,
-      deadline: req.received + MAX_QUEUE_MS,
+      deadline: req.received + this.deps.maxQueueMs,
       controller: this.deps.controllerId,
       blocking: req.blocking,
       user: {
@@ -143,7 +142,7 @@ export class InvokeService {
     });
     const waiting = req.blocking ? this.deps.waiter.register(activationId, req.waitMs) : undefined;
     try {
-      await this.deps.lb.publish(msg, a.limits.memory);
+      await this.deps.lb.publish(msg, { memoryMB: a.limits.memory, timeoutMs: a.limits.timeout, blackbox: a.exec.kind === 'blackbox' });
     } catch (e) {
       // Not published: the caller gets an error and no id, so nothing is owed.
       this.deps.waiter.cancel(activationId);

@@ -62,6 +62,8 @@ export interface InvokerOptions {
   apiHost: string;
   /** How long log collection waits for the next line before giving up. */
   logIdleMs?: number;
+  /** Send a health ping on the `health` topic this often (distributed deployments); 0 = never. */
+  healthPingMs?: number;
   /**
    * Pull blackbox images that are not present locally. Off by default: a pull reaches out to a
    * registry, which an operator must allow explicitly.
@@ -78,6 +80,7 @@ export class Invoker {
   private readonly actions = new Map<string, WhiskAction>();
   private readonly inflight = new Set<Promise<void>>();
   private subscription: Subscription | undefined;
+  private pinger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -122,12 +125,34 @@ export class Invoker {
       this.track(this.handle(msg));
     });
     this.state = 'running';
+    if (this.opts.healthPingMs) {
+      await this.deps.bus.ensureTopics([Topics.health]);
+      await this.ping(true);
+      this.pinger = setInterval(() => void this.ping(true), this.opts.healthPingMs);
+      this.pinger.unref();
+    }
     this.deps.log.info({ invoker: this.opts.id, factory: this.deps.factory.kind }, 'invoker running');
+  }
+
+  /** OpenWhisk's PingMessage: controllers track invoker health from these. */
+  private async ping(isEnabled: boolean): Promise<void> {
+    const ping = {
+      name: { instance: Number(this.opts.id), userMemory: `${this.opts.userMemoryMB} MB`, instanceType: 'invoker', uniqueName: `invoker${this.opts.id}` },
+      isEnabled,
+    };
+    try {
+      await this.deps.bus.publish(Topics.health, encode(ping));
+    } catch (err) {
+      this.deps.log.warn({ err }, 'health ping failed');
+    }
   }
 
   async stop(graceMs = 10_000): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'draining';
+    clearInterval(this.pinger);
+    // Tell the controllers at once, rather than let them wait out ten seconds of silence.
+    if (this.opts.healthPingMs) await this.ping(false);
     await this.subscription?.close();
     await this.pool.close(graceMs);
     await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);

@@ -26,18 +26,16 @@ import {
   buildApp,
   createAlarms,
   installCatalog,
-  type KindResolver,
+  manifestKinds,
 } from '@whirl/controller';
 import { DockerContainerFactory, Invoker, ProcessContainerFactory } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
 import {
-  controllerRuntimesView,
   ensureRuntimeImages,
   imageName,
   loadManifest,
   resolveKind,
   stemCells,
-  validKinds,
   type RuntimeManifest,
 } from '@whirl/runtimes';
 import { openSqliteJournal, openSqliteScheduleStore, openSqliteStores } from '@whirl/store';
@@ -77,7 +75,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   await bus.subscribe(Topics.completed('0'), 'controller0', async (m) => {
     const ack = decodeAck(m.value);
     if (ack.result) waiter.complete(ack.result);
-    if (ack.completion) lb.release(ack.activationId);
+    if (ack.completion) lb.release(ack.activationId, ack.completion.isSystemError);
   });
 
   const invoker = new Invoker(
@@ -110,14 +108,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   );
   await invoker.start();
 
-  const kinds: KindResolver & { runtimesView(): unknown } = {
-    resolve: (kind) => {
-      const e = resolveKind(kind, manifest);
-      return e ? { kind: e.kind, requireMain: e.requireMain ?? false, deprecated: e.deprecated ?? false } : undefined;
-    },
-    validKinds: () => validKinds(manifest),
-    runtimesView: () => controllerRuntimesView(manifest),
-  };
+  const kinds = manifestKinds(manifest);
   const { app, ctx } = await buildApp(
     { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log },
     ControllerConfigSchema.parse({

@@ -5,13 +5,23 @@
  */
 import { Topics, encode, type ActivationMessage, type MessageBus } from '@whirl/core';
 
+/** What the balancer needs to know about the action being placed. */
+export interface PublishOptions {
+  memoryMB: number;
+  timeoutMs: number;
+  /** A user image (blackbox) rather than a managed runtime. */
+  blackbox: boolean;
+}
+
 export interface LoadBalancer {
   /** Sends the activation to an invoker; resolves once the bus has taken it. */
-  publish(msg: ActivationMessage, memoryMB: number): Promise<void>;
+  publish(msg: ActivationMessage, o: PublishOptions): Promise<void>;
   /** Called on every completion ack. */
-  release(activationId: string): void;
+  release(activationId: string, isSystemError?: boolean): void;
   /** Activations of this namespace not yet completed. */
   inFlight(namespace: string): number;
+  /** Invoker health as OpenWhisk's GET /invokers shows it. */
+  invokerStates(): Record<string, string>;
 }
 
 export class LeanBalancer implements LoadBalancer {
@@ -34,7 +44,7 @@ export class LeanBalancer implements LoadBalancer {
     }
   }
 
-  release(activationId: string): void {
+  release(activationId: string, _isSystemError?: boolean): void {
     const ns = this.active.get(activationId);
     if (ns === undefined) return;
     this.active.delete(activationId);
@@ -45,5 +55,9 @@ export class LeanBalancer implements LoadBalancer {
 
   inFlight(namespace: string): number {
     return this.perNamespace.get(namespace) ?? 0;
+  }
+
+  invokerStates(): Record<string, string> {
+    return { [`invoker${this.invokerId}`]: 'up' };
   }
 }

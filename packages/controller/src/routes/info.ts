@@ -39,6 +39,16 @@ export async function infoRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     buildno: ctx.config.buildNo,
     swagger_paths: { ui: '/docs', 'api-docs': '/api-docs' },
   });
+  // Admin routes, as OpenWhisk has them (no credentials; keep them behind the edge in production).
+  app.get('/invokers', async () => ctx.lb.invokerStates());
+  app.get('/invokers/healthy/count', async () => Object.values(ctx.lb.invokerStates()).filter((s) => s === 'up').length);
+  app.get('/invokers/ready', async (_req, reply) => {
+    const states = Object.values(ctx.lb.invokerStates());
+    const healthy = states.filter((s) => s === 'up').length;
+    const ok = states.length > 0 && healthy === states.length;
+    return reply.code(ok ? 200 : 500).send(ok ? { healthy: `${healthy}/${states.length}` } : { unhealthy: `${states.length - healthy}/${states.length}` });
+  });
+
   app.get('/api/v1', apiInfo);
   app.get('/api/v1/', apiInfo);
 }

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { LogLine } from '@whirl/core';
-import { imageName, resolveKind } from '@whirl/runtimes';
+import { imageName, loadManifest, localPythonCommand, pythonProxyPath, resolveKind } from '@whirl/runtimes';
+import {
+  describeRuntimeConformance,
+  dockerSkeletonFixtures,
+  nodejsFixtures,
+  pythonFixtures,
+  type ConformanceFixtures,
+  type LogLine as ConformanceLogLine,
+  type StartProxy,
+} from '@whirl/runtimes/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postJson, postJsonWithRetry, ProxyHttpError } from './http.js';
-import { ProcessContainerFactory } from './process.js';
+import { defaultProcessImages, ProcessContainerFactory } from './process.js';
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const entry = resolveKind('nodejs:default');
@@ -113,3 +122,45 @@ describe('postJson', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 });
+
+describe('defaultProcessImages', () => {
+  it('maps the nodejs, python and docker-skeleton images to local proxies', () => {
+    const images = defaultProcessImages();
+    const python = resolveKind('python:default');
+    expect(python && images[imageName(python)]).toEqual([localPythonCommand(), pythonProxyPath]);
+    expect(images[image]?.[0]).toBe(process.execPath);
+    expect(images['whirl/dockerskeleton:latest']?.[1]).toMatch(/dockerskeleton\/proxy\.js$/);
+  });
+});
+
+// The runtime conformance suite through this adapter, for every image it can stand in for.
+const conformanceFactory = new ProcessContainerFactory();
+afterAll(() => conformanceFactory.close());
+let conformanceSeq = 0;
+
+function throughFactory(img: string): StartProxy {
+  return async (env = {}) => {
+    const c = await conformanceFactory.create({
+      name: `whirl_pconf_${conformanceSeq++}`,
+      image: img,
+      memoryMB: 256,
+      env,
+      labels: { 'whirl.test': 'conformance' },
+    });
+    const lines: ConformanceLogLine[] = [];
+    c.onLog((l) => lines.push({ stream: l.stream, text: l.text }));
+    // Any HTTP answer means the proxy listens; the suite's first request may be a /run.
+    await postJsonWithRetry(c.host, c.port, '/ready-probe', {}, 10_000, 10_000);
+    return { host: c.host, port: c.port, logs: () => [...lines], stop: () => c.destroy() };
+  };
+}
+
+const skeleton = loadManifest().blackboxes.find((b) => b.name === 'dockerskeleton');
+const conformanceTargets: [string, ConformanceFixtures][] = [
+  [image, nodejsFixtures],
+  [imageName(resolveKind('python:default') ?? { image: { name: 'missing-python' } }), pythonFixtures],
+  ...(skeleton ? [[imageName({ image: skeleton }), dockerSkeletonFixtures] as [string, ConformanceFixtures]] : []),
+];
+for (const [img, fixtures] of conformanceTargets) {
+  describeRuntimeConformance(`${img} through ProcessContainerFactory`, throughFactory(img), { fixtures });
+}

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
-import { loadManifest, imageName, nodejsProxyPath } from '@whirl/runtimes';
+import { dockerSkeletonProxyPath, imageName, loadManifest, localPythonCommand, nodejsProxyPath, pythonProxyPath } from '@whirl/runtimes';
 import { LogHub } from './logs.js';
 
 export interface ProcessContainerFactoryOptions {
@@ -18,11 +18,22 @@ export interface ProcessContainerFactoryOptions {
   extraEnv?: Record<string, string>;
 }
 
-/** The manifest's nodejs images, each mapped to `node proxy.js` on this machine. */
+/**
+ * The manifest's images this machine can stand in for: nodejs images run `node proxy.js`, python
+ * images `python3.11 proxy.py` (python3 when 3.11 is not installed), and the docker skeleton its
+ * node proxy, which runs the user's executable directly on the host.
+ */
 export function defaultProcessImages(): Record<string, string[]> {
+  const manifest = loadManifest();
   const images: Record<string, string[]> = {};
-  for (const entry of loadManifest().runtimes['nodejs'] ?? []) {
+  for (const entry of manifest.runtimes['nodejs'] ?? []) {
     images[imageName(entry)] = [process.execPath, nodejsProxyPath];
+  }
+  for (const entry of manifest.runtimes['python'] ?? []) {
+    images[imageName(entry)] = [localPythonCommand(), pythonProxyPath];
+  }
+  for (const bb of manifest.blackboxes) {
+    if (bb.build === 'dockerskeleton') images[imageName({ image: bb })] = [process.execPath, dockerSkeletonProxyPath];
   }
   return images;
 }

@@ -1,0 +1,47 @@
+/** The distributed controller's process configuration (environment variables). */
+import { z } from 'zod';
+import { parseConfig } from '@whirl/core';
+
+export const ControllerProcessConfigSchema = z.object({
+  controllerId: z.string().regex(/^\d+$/, 'must be a whole number').default('0').describe('WHIRL_CONTROLLER_ID.'),
+  controllers: z.coerce.number().int().min(1).default(1).describe('How many controllers share the invokers. WHIRL_CONTROLLERS.'),
+  port: z.coerce.number().int().min(0).max(65535).default(3233).describe('WHIRL_PORT.'),
+  host: z.string().default('127.0.0.1').describe('WHIRL_HOST.'),
+  kafkaBrokers: z.string().min(1).describe('Comma-separated host:port list. WHIRL_KAFKA_BROKERS.'),
+  kafkaPrefix: z.string().default('').describe('WHIRL_KAFKA_PREFIX.'),
+  couchdbUrl: z.string().url().describe('WHIRL_COUCHDB_URL.'),
+  dbPrefix: z.string().default('whirl_').describe('WHIRL_DB_PREFIX.'),
+  invocationsPerMinute: z.coerce.number().int().min(0).default(60).describe('WHIRL_INVOCATIONS_PER_MINUTE.'),
+  concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('WHIRL_CONCURRENT_INVOCATIONS.'),
+  firesPerMinute: z.coerce.number().int().min(0).default(60).describe('WHIRL_FIRES_PER_MINUTE.'),
+  maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('WHIRL_MAX_ACTION_CONCURRENCY.'),
+  maxQueueMs: z.coerce.number().int().min(1000).default(300_000).describe('WHIRL_MAX_QUEUE_MS.'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+});
+export type ControllerProcessConfig = z.infer<typeof ControllerProcessConfigSchema>;
+
+const ENV: Record<keyof ControllerProcessConfig, string> = {
+  controllerId: 'WHIRL_CONTROLLER_ID',
+  controllers: 'WHIRL_CONTROLLERS',
+  port: 'WHIRL_PORT',
+  host: 'WHIRL_HOST',
+  kafkaBrokers: 'WHIRL_KAFKA_BROKERS',
+  kafkaPrefix: 'WHIRL_KAFKA_PREFIX',
+  couchdbUrl: 'WHIRL_COUCHDB_URL',
+  dbPrefix: 'WHIRL_DB_PREFIX',
+  invocationsPerMinute: 'WHIRL_INVOCATIONS_PER_MINUTE',
+  concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',
+  firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
+  maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
+  maxQueueMs: 'WHIRL_MAX_QUEUE_MS',
+  logLevel: 'WHIRL_LOG_LEVEL',
+};
+
+export function loadControllerProcessConfig(env: Record<string, string | undefined>): Readonly<ControllerProcessConfig> {
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  return parseConfig(ControllerProcessConfigSchema, input);
+}

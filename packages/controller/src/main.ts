@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * A distributed controller: CouchDB for subjects, entities and activations; Kafka to the invokers
+ * (sharding balancer, health pings, completion acks) and to the other controllers (cache invalidation).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import pino from 'pino';
+import {
+  ConfigError,
+  Topics,
+  decodeAck,
+  defaultActionLimits,
+  encode,
+  newActivationId,
+  type ActivationMessage,
+  type EntityStore,
+  type NamespaceCredential,
+  type SubjectStore,
+  type WhiskAction,
+} from '@whirl/core';
+import { KafkaMessageBus } from '@whirl/messaging';
+import { loadManifest } from '@whirl/runtimes';
+import { openCouchStores } from '@whirl/store';
+import { buildApp } from './app.js';
+import { ControllerConfigSchema } from './config.js';
+import { loadControllerProcessConfig } from './config-env.js';
+import { manifestKinds } from './kinds.js';
+import { ShardingBalancer } from './loadbalancer/sharding.js';
+import { ActivationWaiter } from './waiter.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadControllerProcessConfig(process.env);
+  } catch (e) {
+    process.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const id = config.controllerId;
+  const log = pino({ level: config.logLevel, base: { controller: id } }, pino.destination(2));
+  const stores = await openCouchStores(config.couchdbUrl, { prefix: config.dbPrefix });
+  const bus = new KafkaMessageBus({ brokers: config.kafkaBrokers.split(','), clientId: `controller${id}`, prefix: config.kafkaPrefix, logger: log });
+  await bus.ensureTopics([Topics.completed(id), Topics.cacheInvalidation, Topics.health]);
+
+  const system = await ensureSubject(stores.subjects, 'whisk.system');
+  const testAction = await ensureHealthTestAction(stores.entities, id);
+  const waiter = new ActivationWaiter();
+  const lb: ShardingBalancer = new ShardingBalancer(bus, {
+    controllerId: id,
+    controllers: config.controllers,
+    log,
+    sendTestActivation: async (invoker) => {
+      const msg: ActivationMessage = {
+        v: 1,
+        transid: 'sid_invokerHealth',
+        activationId: newActivationId(),
+        received: Date.now(),
+        deadline: Date.now() + 60_000,
+        controller: id,
+        blocking: false,
+        user: { subject: 'whisk.system', namespace: 'whisk.system', uuid: system.uuid, apiKey: `${system.uuid}:${system.key}` },
+        action: { docId: `whisk.system/${testAction.name}`, rev: '', path: 'whisk.system', name: testAction.name, version: testAction.version },
+        content: {},
+        initArgs: [],
+      };
+      await lb.publishTest(invoker, msg, { memoryMB: 128, timeoutMs: testAction.limits.timeout, blackbox: false });
+      return msg.activationId;
+    },
+  });
+  await bus.subscribe(Topics.completed(id), `completed${id}`, async (m) => {
+    const ack = decodeAck(m.value);
+    if (ack.result) waiter.complete(ack.result);
+    if (ack.completion) lb.release(ack.activationId, ack.completion.isSystemError);
+  });
+  await lb.start();
+
+  const { app, ctx } = await buildApp(
+    {
+      entities: stores.entities,
+      activations: stores.activations,
+      subjects: stores.subjects,
+      kinds: manifestKinds(loadManifest()),
+      lb,
+      waiter,
+      logger: log,
+    },
+    ControllerConfigSchema.parse({
+      controllerId: id,
+      maxQueueMs: config.maxQueueMs,
+      limits: {
+        invocationsPerMinute: config.invocationsPerMinute,
+        concurrentInvocations: config.concurrentInvocations,
+        firesPerMinute: config.firesPerMinute,
+        maxActionConcurrency: config.maxActionConcurrency,
+      },
+    }),
+  );
+  // Every controller caches entities; a write on one must reach the others' next read.
+  ctx.cache.onLocalWrite = (docId) => {
+    bus.publish(Topics.cacheInvalidation, encode({ docId, from: id })).catch((err: unknown) => log.warn({ err, docId }, 'could not publish cache invalidation'));
+  };
+  await bus.subscribe(Topics.cacheInvalidation, `cacheInvalidation${id}`, async (m) => {
+    const { docId, from } = JSON.parse(m.value.toString('utf8')) as { docId: string; from: string };
+    if (from !== id) ctx.cache.invalidateRemote(docId);
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  process.stdout.write(`controller${id} listening on http://${config.host}:${port}\n`);
+
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ sig }, 'stopping');
+    (async () => {
+      await app.close();
+      await lb.stop();
+      waiter.close();
+      await bus.close();
+      await stores.close();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function ensureSubject(subjects: SubjectStore, name: string): Promise<NamespaceCredential> {
+  const existing = await subjects.getSubject(name);
+  const ns = existing?.namespaces.find((n) => n.name === name);
+  if (ns) return ns;
+  const cred = { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
+  await subjects.putSubject({ subject: name, namespaces: [cred] });
+  return cred;
+}
+
+/** OpenWhisk's `whisk.system/invokerHealthTestAction<C>`: returns its input; 128 MB. */
+async function ensureHealthTestAction(entities: EntityStore, controllerId: string): Promise<WhiskAction> {
+  const name = `invokerHealthTestAction${controllerId}`;
+  const doc: WhiskAction = {
+    entityType: 'action',
+    namespace: 'whisk.system',
+    name,
+    version: '0.0.1',
+    publish: false,
+    exec: { kind: 'nodejs:20', code: 'function main(params) { return params; }', binary: false },
+    annotations: [{ key: 'exec', value: 'nodejs:20' }],
+    parameters: [],
+    limits: { ...defaultActionLimits(), memory: 128 },
+    updated: Date.now(),
+  };
+  const existing = await entities.get(`whisk.system/${name}`);
+  if (existing?.doc.entityType === 'action') return existing.doc;
+  try {
+    return (await entities.create(doc)).doc as WhiskAction;
+  } catch {
+    // Another controller created it first.
+    const again = await entities.get(`whisk.system/${name}`);
+    return (again?.doc as WhiskAction | undefined) ?? doc;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`whirl controller failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

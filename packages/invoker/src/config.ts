@@ -1,0 +1,50 @@
+/** The distributed invoker's configuration: environment variables, parsed once, every problem at once. */
+import { z } from 'zod';
+import { envBool, parseConfig } from '@whirl/core';
+
+export const InvokerConfigSchema = z.object({
+  id: z.coerce.number().int().min(0).describe('Instance number; the invoker consumes topic invoker<id>. WHIRL_INVOKER_ID.'),
+  kafkaBrokers: z.string().min(1).describe('Comma-separated host:port list. WHIRL_KAFKA_BROKERS.'),
+  kafkaPrefix: z.string().default('').describe('Topic and group name prefix. WHIRL_KAFKA_PREFIX.'),
+  couchdbUrl: z.string().url().describe('CouchDB URL with credentials. WHIRL_COUCHDB_URL.'),
+  dbPrefix: z.string().default('whirl_').describe('Database name prefix. WHIRL_DB_PREFIX.'),
+  apiHost: z.string().default('https://127.0.0.1').describe('URL actions use to call back (__OW_API_HOST). WHIRL_API_HOST.'),
+  containers: z.enum(['docker', 'process']).default('docker').describe('Container factory. WHIRL_CONTAINERS.'),
+  dockerNetwork: z.string().default('bridge').describe('Docker network for action containers. WHIRL_DOCKER_NETWORK.'),
+  userMemoryMB: z.coerce.number().int().min(128).default(2048).describe('Memory budget of the container pool. WHIRL_USER_MEMORY_MB.'),
+  pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('WHIRL_PAUSE_GRACE_MS.'),
+  idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('WHIRL_IDLE_TIMEOUT_MS.'),
+  prewarm: envBool.default(true).describe('WHIRL_PREWARM.'),
+  pullImages: envBool.default(false).describe('Pull blackbox images missing locally. WHIRL_PULL_IMAGES.'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+});
+export type InvokerConfig = z.infer<typeof InvokerConfigSchema>;
+
+const ENV: Record<keyof InvokerConfig, string> = {
+  id: 'WHIRL_INVOKER_ID',
+  kafkaBrokers: 'WHIRL_KAFKA_BROKERS',
+  kafkaPrefix: 'WHIRL_KAFKA_PREFIX',
+  couchdbUrl: 'WHIRL_COUCHDB_URL',
+  dbPrefix: 'WHIRL_DB_PREFIX',
+  apiHost: 'WHIRL_API_HOST',
+  containers: 'WHIRL_CONTAINERS',
+  dockerNetwork: 'WHIRL_DOCKER_NETWORK',
+  userMemoryMB: 'WHIRL_USER_MEMORY_MB',
+  pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
+  idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',
+  prewarm: 'WHIRL_PREWARM',
+  pullImages: 'WHIRL_PULL_IMAGES',
+  logLevel: 'WHIRL_LOG_LEVEL',
+};
+
+export function loadInvokerConfig(env: Record<string, string | undefined>): Readonly<InvokerConfig> {
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  return parseConfig(InvokerConfigSchema, input);
+}
+
+/** Maps config keys back to the variables, so that error messages name what the operator sets. */
+export const invokerEnvNames = ENV;

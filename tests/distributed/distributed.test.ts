@@ -1,0 +1,171 @@
+/**
+ * The distributed topology on one machine: nginx (TLS) → 2 controllers → Kafka → 2 invokers → Docker,
+ * CouchDB-API store. Drives it with the official `openwhisk` client through nginx and checks the
+ * balancer (homes, health, invoker loss and return), cache invalidation across controllers, stale
+ * work expiry, and 503 when no invoker is left.
+ */
+import Dockerode from 'dockerode';
+import openwhisk from 'openwhisk';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDistributed, type Distributed } from '../../deploy/dev/distributed.js';
+import { waitFor } from '../helpers/standalone.js';
+
+const docker = new Dockerode();
+const dockerUp = await docker.ping().then(
+  () => true,
+  () => false,
+);
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+async function call(
+  base: string,
+  auth: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    dispatcher: insecure,
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+describe.skipIf(!dockerUp)('distributed Whirl', () => {
+  let d: Distributed;
+  let ow: ReturnType<typeof openwhisk>;
+
+  beforeAll(async () => {
+    d = await startDistributed({
+      controllers: 2,
+      invokers: 2,
+      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000' },
+      log: () => {},
+    });
+    ow = openwhisk({ apihost: d.apiHost, api_key: d.auth, ignore_certs: true });
+    await waitFor('both invokers healthy', async () => {
+      const r = await call(d.apiHost, null, 'GET', '/invokers');
+      return JSON.stringify(r.body) === '{"invoker0":"up","invoker1":"up"}' ? r : undefined;
+    }, 60_000);
+  }, 600_000);
+
+  afterAll(async () => {
+    await d?.stop();
+    const left = await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } });
+    for (const c of left) await docker.getContainer(c.Id).remove({ force: true });
+    expect(left).toEqual([]);
+  }, 120_000);
+
+  it('serves the API through nginx with TLS, a redirect and a transaction id', async () => {
+    const r = await call(d.apiHost, d.auth, 'GET', '/api/v1/namespaces');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(['guest']);
+    expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    const ready = await call(d.apiHost, null, 'GET', '/invokers/ready');
+    expect(ready.body).toEqual({ healthy: '2/2' });
+  });
+
+  it('runs actions on both invokers, each action at its home', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `spread${i}`);
+    for (const name of names) await ow.actions.create({ name, action: 'function main(p) { return { at: process.env.HOSTNAME || "x", n: p.n }; }' });
+    for (const name of names) {
+      const a = await ow.actions.invoke({ name, blocking: true, params: { n: 1 } });
+      expect(a.response?.success).toBe(true);
+    }
+    const byInvoker = new Map<string, Set<string>>();
+    for (const c of await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })) {
+      const inv = c.Labels['whirl.invoker']!;
+      const set = byInvoker.get(inv) ?? new Set<string>();
+      for (const name of names) if (c.Names.some((n) => n.endsWith(`_guest_${name}`))) set.add(name);
+      byInvoker.set(inv, set);
+    }
+    expect(byInvoker.get('0')?.size ?? 0).toBeGreaterThan(0);
+    expect(byInvoker.get('1')?.size ?? 0).toBeGreaterThan(0);
+    // Warm: a second invoke of each creates no new container.
+    const before = (await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })).length;
+    for (const name of names) await ow.actions.invoke({ name, blocking: true });
+    const after = (await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })).length;
+    expect(after).toBe(before);
+  });
+
+  it('shows an update made on one controller to the next invoke on the other', async () => {
+    const [c0, c1] = d.controllerUrls as [string, string];
+    const put = (v: number) =>
+      call(c0, d.auth, 'PUT', '/api/v1/namespaces/_/actions/versioned?overwrite=true', {
+        exec: { kind: 'nodejs:20', code: `function main() { return { v: ${v} }; }` },
+      });
+    expect((await put(1)).status).toBe(200);
+    const first = await call(c1, d.auth, 'POST', '/api/v1/namespaces/_/actions/versioned?blocking=true&result=true', {});
+    expect(first.body).toEqual({ v: 1 });
+    expect((await put(2)).status).toBe(200);
+    const second = await waitFor('controller1 to see the update', async () => {
+      const r = await call(c1, d.auth, 'POST', '/api/v1/namespaces/_/actions/versioned?blocking=true&result=true', {});
+      return (r.body as { v: number }).v === 2 ? r : undefined;
+    }, 5_000);
+    expect(second.body).toEqual({ v: 2 });
+  });
+
+  it('keeps serving when an invoker dies, records expired work, and takes the invoker back', async () => {
+    await ow.actions.create({ name: 'survivor', action: 'function main() { return { ok: true }; }' });
+    // Kill invoker 1 without a goodbye: the controllers notice after 10 s of silence.
+    await d.stopInvoker(1, 'SIGKILL');
+    // Whatever the balancer sends it before then waits in Kafka, past its 3 s queue deadline.
+    const queued: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await call(d.apiHost, d.auth, 'POST', `/api/v1/namespaces/_/actions/spread${i}`, { n: i });
+      expect(r.status).toBe(202);
+      queued.push((r.body as { activationId: string }).activationId);
+    }
+    await waitFor('invoker1 down', async () => {
+      const r = await call(d.apiHost, null, 'GET', '/invokers');
+      return (r.body as Record<string, string>).invoker1 === 'down' ? r : undefined;
+    }, 30_000);
+    for (let i = 0; i < 4; i++) {
+      const a = await ow.actions.invoke({ name: `spread${i}`, blocking: true });
+      expect(a.response?.success).toBe(true);
+    }
+    await new Promise((r) => setTimeout(r, 3_500));
+    await d.startInvoker(1);
+    await waitFor('invoker1 back up', async () => {
+      const r = await call(d.apiHost, null, 'GET', '/invokers');
+      return (r.body as Record<string, string>).invoker1 === 'up' ? r : undefined;
+    }, 60_000);
+    // Every id handed out reads back; those that waited for the dead invoker are recorded as expired.
+    const records = await Promise.all(
+      queued.map((id) =>
+        waitFor(`record ${id}`, async () => {
+          const r = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/activations/${id}`);
+          return r.status === 200 ? (r.body as { response: { success: boolean; result: { error?: string } } }) : undefined;
+        }, 60_000),
+      ),
+    );
+    const expired = records.filter((r) => /expired/.test(r.response.result.error ?? ''));
+    const ran = records.filter((r) => r.response.success);
+    expect(expired.length + ran.length).toBe(queued.length);
+  });
+
+  it('answers 503 when no invoker is left', async () => {
+    await d.stopInvoker(0);
+    await d.stopInvoker(1);
+    await waitFor('all invokers down', async () => {
+      const r = await call(d.apiHost, null, 'GET', '/invokers');
+      return Object.values(r.body as Record<string, string>).every((s) => s === 'down') ? r : undefined;
+    }, 30_000);
+    const r = await call(d.apiHost, d.auth, 'POST', '/api/v1/namespaces/_/actions/survivor?blocking=true', {});
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ error: 'No invokers available.' });
+  });
+});
