@@ -11,6 +11,10 @@ export const InvokerConfigSchema = z.object({
   apiHost: z.string().default('https://127.0.0.1').describe('URL actions use to call back (__OW_API_HOST). WHIRL_API_HOST.'),
   containers: z.enum(['docker', 'process']).default('docker').describe('Container factory. WHIRL_CONTAINERS.'),
   dockerNetwork: z.string().default('bridge').describe('Docker network for action containers. WHIRL_DOCKER_NETWORK.'),
+  dockerReach: z
+    .enum(['published', 'network'])
+    .default('published')
+    .describe('Reach containers on ports published on 127.0.0.1 (invoker on the host) or by their address on the network (invoker in a container). WHIRL_DOCKER_REACH.'),
   userMemoryMB: z.coerce.number().int().min(128).default(2048).describe('Memory budget of the container pool. WHIRL_USER_MEMORY_MB.'),
   pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('WHIRL_PAUSE_GRACE_MS.'),
   idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('WHIRL_IDLE_TIMEOUT_MS.'),
@@ -29,6 +33,7 @@ const ENV: Record<keyof InvokerConfig, string> = {
   apiHost: 'WHIRL_API_HOST',
   containers: 'WHIRL_CONTAINERS',
   dockerNetwork: 'WHIRL_DOCKER_NETWORK',
+  dockerReach: 'WHIRL_DOCKER_REACH',
   userMemoryMB: 'WHIRL_USER_MEMORY_MB',
   pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
   idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const bus = new KafkaMessageBus({ brokers: config.kafkaBrokers.split(','), clientId: `invoker${config.id}`, prefix: config.kafkaPrefix, logger: log });
   const factory =
     config.containers === 'docker'
-      ? new DockerContainerFactory({ network: config.dockerNetwork, userMemoryMB: config.userMemoryMB })
+      ? new DockerContainerFactory({ network: config.dockerNetwork, reach: config.dockerReach, userMemoryMB: config.userMemoryMB })
       : new ProcessContainerFactory();
   if (factory instanceof DockerContainerFactory) await ensureRuntimeImages({ docker: factory.docker, manifest, onProgress: (m) => log.info(m) });
   const invoker = new Invoker(

@@ -14,6 +14,12 @@ export interface DockerContainerFactoryOptions {
   extraEnv?: Record<string, string>;
   /** The invoker's user memory, for OpenWhisk's cpu-shares formula. Default 1024. */
   userMemoryMB?: number;
+  /**
+   * How the invoker reaches a container's proxy: `published` (a port published on the host's
+   * 127.0.0.1: the invoker runs on the host) or `network` (the container's address on `network`: the
+   * invoker itself runs in a container attached to that network, as in docker-compose).
+   */
+  reach?: 'published' | 'network';
 }
 
 const PROXY_PORT = '8080/tcp';
@@ -30,12 +36,14 @@ export class DockerContainerFactory implements ContainerFactory {
   private readonly network: string;
   private readonly extraEnv: Record<string, string>;
   private readonly userMemoryMB: number;
+  private readonly reach: 'published' | 'network';
 
   constructor(opts: DockerContainerFactoryOptions = {}) {
     this.docker = opts.docker ?? new Dockerode();
     this.network = opts.network ?? 'bridge';
     this.extraEnv = opts.extraEnv ?? {};
     this.userMemoryMB = opts.userMemoryMB ?? 1024;
+    this.reach = opts.reach ?? 'published';
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -77,7 +85,7 @@ export class DockerContainerFactory implements ContainerFactory {
         CapDrop: ['NET_RAW', 'NET_ADMIN'],
         NetworkMode: this.network,
         // Empty HostPort: the daemon picks a free port; only reachable from this host.
-        PortBindings: { [PROXY_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        ...(this.reach === 'published' ? { PortBindings: { [PROXY_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] } } : {}),
       },
     });
     const hub = new LogHub();
@@ -97,6 +105,13 @@ export class DockerContainerFactory implements ContainerFactory {
       stream.on('error', finish);
       await c.start();
       const info = await c.inspect();
+      if (this.reach === 'network') {
+        const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
+        if (!ip) throw new Error(`container ${spec.name} has no address on network ${this.network}`);
+        return new DockerContainer(c, spec.name, ip, 8080, hub, () => {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+        });
+      }
       const binding = info.NetworkSettings.Ports?.[PROXY_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
         info.NetworkSettings.Ports?.[PROXY_PORT]?.[0];
       const port = Number(binding?.HostPort);
