@@ -8,3 +8,4 @@ export * from './ports.js';
 export * from './messages.js';
 export * from './config.js';
 export * from './schemas.js';
+export * from './schedules.js';

@@ -82,3 +82,39 @@ export function listPaging(query: { limit?: unknown; skip?: unknown }, collectio
   }
   return { limit, skip };
 }
+
+/** `binding` of a package PUT; `{}` (what some clients send for a plain package) means no binding. */
+export const PackageBindingPutSchema = z.union([
+  z.object({ namespace: z.string(), name: z.string() }),
+  z.object({}).strict(),
+  z.null(),
+]);
+
+export const PackagePutSchema = z.object({
+  binding: PackageBindingPutSchema.optional(),
+  parameters: KeyValuesSchema.optional(),
+  annotations: KeyValuesSchema.optional(),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as 0.0.1').optional(),
+  publish: z.boolean().optional(),
+});
+export type PackagePut = z.infer<typeof PackagePutSchema>;
+
+export const TriggerPutSchema = z.object({
+  parameters: KeyValuesSchema.optional(),
+  annotations: KeyValuesSchema.optional(),
+  // Triggers have no limits; clients send `{}` and it is ignored.
+  limits: z.record(z.string(), z.unknown()).optional(),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as 0.0.1').optional(),
+  publish: z.boolean().optional(),
+});
+export type TriggerPut = z.infer<typeof TriggerPutSchema>;
+
+/** The wsk CLI sends `"trigger": null` and `"status": ""`; both mean "not given". */
+export const RulePutSchema = z.object({
+  trigger: z.string().nullable().optional(),
+  action: z.string().nullable().optional(),
+  annotations: KeyValuesSchema.optional(),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as 0.0.1').optional(),
+  publish: z.boolean().optional(),
+});
+export type RulePut = z.infer<typeof RulePutSchema>;

@@ -1,1 +1,4 @@
 export { openSqliteStores, type SqliteStores } from './sqlite.js';
+export { openSqliteScheduleStore } from './sqlite-schedules.js';
+export { openSqliteJournal } from './sqlite-journal.js';
+export { openCouchStores, type CouchStores, type CouchStoreOptions } from './couchdb.js';

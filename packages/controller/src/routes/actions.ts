@@ -24,6 +24,7 @@ import { buildAction, renderAction, renderActionSummary } from '../action-doc.js
 import { identityOf, type Ctx } from '../context.js';
 import type { InvokeOutcome } from '../invoke.js';
 import { ownNamespace } from './common.js';
+import { invokeResolved, resolveNamespace, resolvePackage } from './resolve.js';
 import { resolveAction } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
 
@@ -43,10 +44,10 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   });
 
   app.get<{ Params: { ns: string; pkg: string }; Querystring: Record<string, string | undefined> }>(`${base}/:pkg/`, async (req) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    const pkg = await loadPackage(ctx, ns, checkName(req.params.pkg));
-    const target = pkg.binding && 'name' in pkg.binding ? `${pkg.binding.namespace}/${pkg.binding.name}` : `${ns}/${pkg.name}`;
-    return listActions(ctx, target, false, req.query);
+    // Another namespace's public package (or a binding to one) may be listed too.
+    const identity = identityOf(req);
+    const resolved = await resolvePackage(ctx, identity, resolveNamespace(identity, req.params.ns), checkName(req.params.pkg));
+    return listActions(ctx, `${resolved.target.namespace}/${resolved.target.name}`, false, req.query);
   });
 
   for (const path of [`${base}/:name`, `${base}/:pkg/:name`]) {
@@ -101,7 +102,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       const waitMs = blockingTimeout(req.query.timeout, ctx.config.blockingWaitMs);
       const payload = invokePayload(req.body);
       const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
-      const outcome = await ctx.invoker.invoke({
+      const outcome = await invokeResolved(ctx, {
         identity,
         action,
         packageParams,

@@ -1,0 +1,221 @@
+/**
+ * The system catalog's contents: `/whisk.system/utils` (small text utilities that run as ordinary
+ * nodejs:20 actions) and `/whisk.system/alarms` (feed actions run inside the controller, see
+ * system-actions.ts). Behaviour follows apache/openwhisk-catalog's utils; the code is Whirl's own.
+ */
+import type { KeyValue } from '@whirl/core';
+import { INTERNAL_ANNOTATION } from './system-actions.js';
+
+export interface CatalogAction {
+  name: string;
+  code: string;
+  parameters?: KeyValue[];
+  annotations: KeyValue[];
+}
+
+export interface CatalogPackage {
+  name: string;
+  parameters: KeyValue[];
+  annotations: KeyValue[];
+  actions: CatalogAction[];
+}
+
+const doc = (description: string, params: [string, string][] = [], sampleInput?: unknown, sampleOutput?: unknown): KeyValue[] => [
+  { key: 'description', value: description },
+  { key: 'parameters', value: params.map(([name, d]) => ({ name, required: false, description: d })) },
+  ...(sampleInput !== undefined ? [{ key: 'sampleInput', value: sampleInput }] : []),
+  ...(sampleOutput !== undefined ? [{ key: 'sampleOutput', value: sampleOutput }] : []),
+];
+
+const linesOf = `function linesOf(params) {
+  return Array.isArray(params.lines) ? params.lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))) : [];
+}
+`;
+
+const utils: CatalogAction[] = [
+  {
+    name: 'echo',
+    code: `/** Returns its input unchanged. */
+function main(params) {
+  return params;
+}
+`,
+    annotations: doc('Returns the input', [['payload', 'Any JSON value']], { payload: 'hi' }, { payload: 'hi' }),
+  },
+  {
+    name: 'cat',
+    code: `${linesOf}
+/** Joins lines into one payload string, like cat. */
+function main(params) {
+  const lines = linesOf(params);
+  return { lines, payload: lines.join('\\n') };
+}
+`,
+    annotations: doc('Concatenates input into a string', [['lines', 'An array of strings']], { lines: ['a', 'b'] }, { lines: ['a', 'b'], payload: 'a\nb' }),
+  },
+  {
+    name: 'sort',
+    code: `${linesOf}
+/** Sorts lines, like sort. */
+function main(params) {
+  const lines = linesOf(params).slice().sort();
+  return { length: lines.length, lines };
+}
+`,
+    annotations: doc('Sorts an array', [['lines', 'An array of strings']], { lines: ['b', 'a'] }, { length: 2, lines: ['a', 'b'] }),
+  },
+  {
+    name: 'head',
+    code: `${linesOf}
+/** The first num lines (default 1), like head. */
+function main(params) {
+  const n = Number.isInteger(Number(params.num)) && params.num !== undefined ? Number(params.num) : 1;
+  return { lines: linesOf(params).slice(0, Math.max(0, n)) };
+}
+`,
+    annotations: doc(
+      'Extracts the prefix of an array',
+      [
+        ['lines', 'An array of strings'],
+        ['num', 'How many lines to keep (default 1)'],
+      ],
+      { lines: ['a', 'b'], num: 1 },
+      { lines: ['a'] },
+    ),
+  },
+  {
+    name: 'split',
+    code: `/** Splits payload into lines at separator (default: line breaks). */
+function main(params) {
+  const payload = typeof params.payload === 'string' ? params.payload : params.payload === undefined ? '' : JSON.stringify(params.payload);
+  const separator = typeof params.separator === 'string' && params.separator !== '' ? params.separator : /\\r?\\n/;
+  return { lines: payload.split(separator), payload };
+}
+`,
+    annotations: doc(
+      'Splits a string into an array of strings',
+      [
+        ['payload', 'A string'],
+        ['separator', 'The separator (default: line breaks)'],
+      ],
+      { payload: 'a,b', separator: ',' },
+      { lines: ['a', 'b'], payload: 'a,b' },
+    ),
+  },
+  {
+    name: 'smash',
+    code: `/** Nests all parameters under one field (fieldName, default "payload"). */
+function main(params) {
+  const field = typeof params.fieldName === 'string' && params.fieldName !== '' ? params.fieldName : 'payload';
+  const rest = Object.assign({}, params);
+  delete rest.fieldName;
+  return { [field]: rest };
+}
+`,
+    annotations: doc('Nests all properties under a single field', [['fieldName', 'Name of the field (default payload)']], { a: 1 }, { payload: { a: 1 } }),
+  },
+  {
+    name: 'date',
+    code: `/** The current date and time. */
+function main() {
+  return { date: new Date().toISOString() };
+}
+`,
+    annotations: doc('Current date and time', [], {}, { date: '2016-03-22T20:32:56.012Z' }),
+  },
+  {
+    name: 'namespace',
+    code: `/** The namespace of the caller. */
+function main() {
+  return { namespace: process.env.__OW_NAMESPACE };
+}
+`,
+    annotations: doc('Returns namespace for the authorization key used to invoke this action', [], {}, { namespace: 'guest' }),
+  },
+  {
+    name: 'hosturl',
+    code: `/** The API host this action runs under, optionally with a path appended. */
+function main(params) {
+  const host = (process.env.__OW_API_HOST || '').replace(/\\/+$/, '');
+  const path = typeof params.path === 'string' ? params.path.replace(/^\\/+/, '') : '';
+  return { url: path ? host + '/' + path : host };
+}
+`,
+    annotations: doc('Returns the URL to access the API host', [['path', 'A path to append']], {}, { url: 'http://localhost:3233' }),
+  },
+];
+
+/** Never reached in practice: the controller runs these actions itself. Kept honest if it is ever dispatched. */
+const feedStub = `function main() {
+  return { error: 'This alarms feed action runs inside the Whirl controller; invoke it through the REST API or a client.' };
+}
+`;
+
+const feedDoc = (description: string, params: [string, string][]): KeyValue[] => [
+  { key: 'feed', value: true },
+  ...doc(description, params),
+];
+
+const alarms: CatalogAction[] = [
+  {
+    name: 'alarm',
+    code: feedStub,
+    annotations: [
+      ...feedDoc('Fire trigger when alarm occurs', [
+        ['cron', 'A cron pattern: 5 fields, or 6 with leading seconds'],
+        ['timezone', 'IANA time zone of the cron pattern (default UTC)'],
+        ['trigger_payload', 'The payload to fire the trigger with'],
+        ['startDate', 'Date of the first possible fire'],
+        ['stopDate', 'Date after which the trigger no longer fires'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'alarms/alarm' },
+    ],
+  },
+  {
+    name: 'once',
+    code: feedStub,
+    parameters: [{ key: 'fireOnce', value: true }],
+    annotations: [
+      ...feedDoc('Fire trigger once when alarm occurs', [
+        ['date', 'Date of the fire'],
+        ['trigger_payload', 'The payload to fire the trigger with'],
+        ['deleteAfterFire', 'false, true (delete the trigger) or rules (delete the trigger and its rules)'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'alarms/once' },
+    ],
+  },
+  {
+    name: 'interval',
+    code: feedStub,
+    parameters: [{ key: 'isInterval', value: true }],
+    annotations: [
+      ...feedDoc('Fire trigger at specified interval', [
+        ['minutes', 'Minutes between fires'],
+        ['trigger_payload', 'The payload to fire the trigger with'],
+        ['startDate', 'Date of the first fire'],
+        ['stopDate', 'Date after which the trigger no longer fires'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'alarms/interval' },
+    ],
+  },
+];
+
+export function catalogPackages(apiHost: string): CatalogPackage[] {
+  return [
+    {
+      name: 'utils',
+      parameters: [],
+      annotations: [{ key: 'description', value: 'Building blocks that format and assemble data' }],
+      actions: utils,
+    },
+    {
+      name: 'alarms',
+      parameters: [
+        { key: 'apihost', value: apiHost },
+        { key: 'trigger_payload', value: '' },
+      ],
+      annotations: [{ key: 'description', value: 'Alarms and periodic utility' }],
+      actions: alarms,
+    },
+  ];
+}

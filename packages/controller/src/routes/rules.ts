@@ -1,0 +1,238 @@
+/**
+ * Rule routes: list, get, create/update, delete, enable/disable. As in OpenWhisk a rule's status is
+ * not stored on the rule but in its trigger's `rules` map (`"ns/rule": {action, status}`), which is
+ * what a fire reads; every rule write therefore also updates the trigger document.
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  BadRequestError,
+  ConflictError,
+  Messages,
+  NotFoundError,
+  RulePutSchema,
+  WhirlError,
+  bumpVersion,
+  checkName,
+  listPaging,
+  parseBody,
+  queryBool,
+  type Identity,
+  type ReducedRule,
+  type WhiskRule,
+  type WhiskTrigger,
+} from '@whirl/core';
+import { checkEntitySizes } from '../action-doc.js';
+import { identityOf, type Ctx } from '../context.js';
+import { ownNamespace } from './common.js';
+import { resolveAction } from '../resolve.js';
+import { forbiddenTo, getTyped, requireTyped } from './resolve.js';
+
+type Query = Record<string, string | undefined>;
+type Status = ReducedRule['status'];
+interface Ref {
+  path: string;
+  name: string;
+}
+
+export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const base = '/api/v1/namespaces/:ns/rules';
+
+  app.get<{ Params: { ns: string }; Querystring: Query }>(base, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const { limit, skip } = listPaging(req.query, 'rules');
+    if (queryBool(req.query.count, 'count', false)) return { rules: await ctx.entities.count({ entityType: 'rule', namespace: ns }) };
+    const docs = (await ctx.entities.list({ entityType: 'rule', namespace: ns, limit, skip })) as WhiskRule[];
+    return docs.map((r) => renderRule(r));
+  });
+
+  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const rule = (await requireTyped(ctx, `${ns}/${checkName(req.params.name)}`, 'rule')).doc;
+    return renderRule(rule, await statusOf(ctx, rule));
+  });
+
+  app.put<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
+    const identity = identityOf(req);
+    const ns = ownNamespace(identity, req.params.ns);
+    const name = checkName(req.params.name);
+    const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
+    const put = parseBody(RulePutSchema, req.body);
+    checkEntitySizes(put);
+    const docId = `${ns}/${name}`;
+    const existing = await getTyped(ctx, docId, 'rule', { cached: false });
+    if (existing && !overwrite) throw new ConflictError(Messages.exists);
+    const old = existing?.doc;
+    if (!old && (!put.trigger || !put.action)) throw new BadRequestError('rule requires a valid trigger and a valid action');
+
+    const trigger = put.trigger ? parseRef(put.trigger, identity) : old!.trigger;
+    const action = put.action ? parseRef(put.action, identity) : old!.action;
+    await checkTrigger(ctx, identity, trigger);
+    await checkAction(ctx, identity, action);
+
+    const ruleKey = `${ns}/${name}`;
+    let status: Status = 'active';
+    if (old) status = (await statusOf(ctx, old, undefined)) ?? 'active';
+
+    const doc: WhiskRule = {
+      entityType: 'rule',
+      namespace: ns,
+      name,
+      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+      publish: put.publish ?? old?.publish ?? false,
+      annotations: put.annotations ?? old?.annotations ?? [],
+      updated: Date.now(),
+      trigger,
+      action,
+    };
+    const saved = (existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc)).doc as WhiskRule;
+    ctx.cache.invalidate(docId);
+    if (old && refId(old.trigger) !== refId(trigger)) {
+      await updateTriggerRules(ctx, refId(old.trigger), (rules) => void delete rules[ruleKey]);
+    }
+    await updateTriggerRules(ctx, refId(trigger), (rules) => {
+      rules[ruleKey] = { action: { path: action.path, name: action.name }, status };
+    });
+    return renderRule(saved, status);
+  });
+
+  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const docId = `${ns}/${checkName(req.params.name)}`;
+    const rule = await requireTyped(ctx, docId, 'rule', { cached: false });
+    // The trigger may be gone already; deleting the rule must still work.
+    await updateTriggerRules(ctx, refId(rule.doc.trigger), (rules) => void delete rules[docId]);
+    await ctx.entities.delete(docId, rule.rev);
+    ctx.cache.invalidate(docId);
+    return renderRule(rule.doc, 'inactive');
+  });
+
+  app.post<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req, reply) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const docId = `${ns}/${checkName(req.params.name)}`;
+    const body = (req.body ?? {}) as { status?: unknown };
+    const status = body.status;
+    if (status !== 'active' && status !== 'inactive') {
+      throw new BadRequestError(`'${typeof status === 'string' ? status : JSON.stringify(status ?? '')}' is not a recognized rule state, must be one of ['active', 'inactive']`);
+    }
+    const rule = (await requireTyped(ctx, docId, 'rule', { cached: false })).doc;
+    const found = await updateTriggerRules(ctx, refId(rule.trigger), (rules) => {
+      rules[docId] = { action: { path: rule.action.path, name: rule.action.name }, status };
+    });
+    if (!found) throw new NotFoundError('Only rules with existing triggers can be activated');
+    return reply.code(200).send();
+  });
+}
+
+function refId(r: Ref): string {
+  return `${r.path}/${r.name}`;
+}
+
+/**
+ * A rule's trigger or action as clients send it: `/ns/name`, `ns/name` or `[/]ns/pkg/name` (the leading
+ * slash is optional, and `_` is the caller's namespace). A bare name is malformed.
+ */
+function parseRef(input: string, identity: Identity): Ref {
+  const parts = (input.startsWith('/') ? input.slice(1) : input).split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
+    throw new BadRequestError(
+      'The request content was malformed: The fully qualified name of the entity must contain at least the namespace and the name of the entity.',
+    );
+  }
+  const ns = parts[0] === '_' ? identity.namespace.name : checkName(parts[0]!, 'namespace');
+  const rest = parts.slice(1).map((p) => checkName(p));
+  return { path: [ns, ...rest.slice(0, -1)].join('/'), name: rest[rest.length - 1]! };
+}
+
+/** Triggers are never shared: another namespace's trigger is 403; a missing one is a 400. */
+async function checkTrigger(ctx: Ctx, identity: Identity, t: Ref): Promise<void> {
+  const ns = t.path.split('/')[0]!;
+  if (ns !== identity.namespace.name) throw forbiddenTo(refId(t));
+  const missing = new BadRequestError(`trigger /${refId(t)} does not exist`);
+  if (t.path.includes('/')) throw missing;
+  try {
+    if (!(await getTyped(ctx, refId(t), 'trigger', { cached: false }))) throw missing;
+  } catch (e) {
+    if (e instanceof ConflictError) throw missing;
+    throw e;
+  }
+}
+
+/** The action must exist and be activatable by the caller (own, or in a public package). */
+async function checkAction(ctx: Ctx, identity: Identity, a: Ref): Promise<void> {
+  const [ns, pkg] = a.path.includes('/') ? [a.path.slice(0, a.path.indexOf('/')), a.path.slice(a.path.indexOf('/') + 1)] : [a.path, undefined];
+  if (pkg === undefined && ns !== identity.namespace.name) throw forbiddenTo(refId(a));
+  try {
+    await resolveAction(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: a.name });
+  } catch (e) {
+    if (e instanceof WhirlError && (e.statusCode === 404 || e.statusCode === 409)) throw new BadRequestError(`action /${refId(a)} does not exist`);
+    throw e;
+  }
+}
+
+/** The status the trigger holds for the rule; `inactive` when the trigger (or its entry) is gone. */
+async function statusOf(ctx: Ctx, rule: WhiskRule): Promise<Status>;
+async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: undefined): Promise<Status | undefined>;
+async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: Status | undefined = 'inactive'): Promise<Status | undefined> {
+  let t: WhiskTrigger | undefined;
+  try {
+    t = (await getTyped(ctx, refId(rule.trigger), 'trigger'))?.doc;
+  } catch {
+    t = undefined;
+  }
+  return t?.rules?.[`${rule.namespace}/${rule.name}`]?.status ?? dflt;
+}
+
+/**
+ * Read-modify-write of a trigger's rules map, retried on a concurrent update. False when the
+ * trigger does not exist.
+ */
+export async function updateTriggerRules(ctx: Ctx, triggerId: string, mutate: (rules: Record<string, ReducedRule>) => void): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    let cur;
+    try {
+      cur = await getTyped(ctx, triggerId, 'trigger', { cached: false });
+    } catch (e) {
+      if (e instanceof ConflictError) return false;
+      throw e;
+    }
+    if (!cur) return false;
+    const rules = { ...(cur.doc.rules ?? {}) };
+    mutate(rules);
+    try {
+      await ctx.entities.update({ ...cur.doc, rules }, cur.rev);
+      ctx.cache.invalidate(triggerId);
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConflictError) || attempt >= 4) throw e;
+    }
+  }
+}
+
+export function renderRule(r: WhiskRule, status?: Status): Record<string, unknown> {
+  return {
+    namespace: r.namespace,
+    name: r.name,
+    version: r.version,
+    publish: r.publish,
+    annotations: r.annotations,
+    updated: r.updated,
+    ...(status !== undefined ? { status } : {}),
+    trigger: r.trigger,
+    action: r.action,
+  };
+}
+
+/** Deletes every rule whose trigger is `triggerId` (the alarms `deleteAfterFire: rules` option). */
+export async function deleteRulesOfTrigger(ctx: Ctx, namespace: string, triggerId: string): Promise<void> {
+  const matching: string[] = [];
+  for (let skip = 0; ; skip += 200) {
+    const batch = (await ctx.entities.list({ entityType: 'rule', namespace, limit: 200, skip })) as WhiskRule[];
+    for (const r of batch) if (refId(r.trigger) === triggerId) matching.push(`${r.namespace}/${r.name}`);
+    if (batch.length < 200) break;
+  }
+  for (const id of matching) {
+    const cur = await ctx.entities.get(id);
+    if (cur) await ctx.entities.delete(id, cur.rev);
+    ctx.cache.invalidate(id);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Trigger routes: list, get, create/update, delete and fire. Triggers live directly in a namespace;
+ * the statuses of the rules that use a trigger are kept in its `rules` map (see rules.ts).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  BadRequestError,
+  ConflictError,
+  Limits,
+  Messages,
+  PayloadTooLargeError,
+  TriggerPutSchema,
+  WhirlError,
+  bumpVersion,
+  checkName,
+  keyValuesToObject,
+  listPaging,
+  newActivationId,
+  parseBody,
+  parseFqn,
+  queryBool,
+  type ActivationRecord,
+  type Identity,
+  type KeyValue,
+  type WhiskTrigger,
+} from '@whirl/core';
+import { checkEntitySizes } from '../action-doc.js';
+import { identityOf, type Ctx } from '../context.js';
+import { ownNamespace } from './common.js';
+import { resolveAction } from '../resolve.js';
+import { getTyped, invokeResolved, requireTyped } from './resolve.js';
+
+type Query = Record<string, string | undefined>;
+
+export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const base = '/api/v1/namespaces/:ns/triggers';
+
+  app.get<{ Params: { ns: string }; Querystring: Query }>(base, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const { limit, skip } = listPaging(req.query, 'triggers');
+    if (queryBool(req.query.count, 'count', false)) return { triggers: await ctx.entities.count({ entityType: 'trigger', namespace: ns }) };
+    const docs = (await ctx.entities.list({ entityType: 'trigger', namespace: ns, limit, skip })) as WhiskTrigger[];
+    return docs.map((t) => ({
+      namespace: t.namespace,
+      name: t.name,
+      version: t.version,
+      publish: t.publish,
+      annotations: t.annotations,
+      updated: t.updated,
+    }));
+  });
+
+  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const t = await requireTyped(ctx, `${ns}/${checkName(req.params.name)}`, 'trigger');
+    return renderTrigger(t.doc);
+  });
+
+  app.put<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
+    const identity = identityOf(req);
+    const ns = ownNamespace(identity, req.params.ns);
+    const name = checkName(req.params.name);
+    const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
+    const put = parseBody(TriggerPutSchema, req.body);
+    checkEntitySizes(put);
+    if (put.annotations) checkFeedAnnotation(put.annotations, identity);
+    const docId = `${ns}/${name}`;
+    const existing = await getTyped(ctx, docId, 'trigger', { cached: false });
+    if (existing && !overwrite) throw new ConflictError(Messages.exists);
+    const old = existing?.doc;
+    const doc: WhiskTrigger = {
+      entityType: 'trigger',
+      namespace: ns,
+      name,
+      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+      publish: put.publish ?? old?.publish ?? false,
+      annotations: put.annotations ?? old?.annotations ?? [],
+      parameters: put.parameters ?? old?.parameters ?? [],
+      limits: {},
+      ...(old?.rules !== undefined ? { rules: old.rules } : {}),
+      updated: Date.now(),
+    };
+    const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+    ctx.cache.invalidate(docId);
+    return renderTrigger(saved.doc as WhiskTrigger);
+  });
+
+  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+    const ns = ownNamespace(identityOf(req), req.params.ns);
+    const docId = `${ns}/${checkName(req.params.name)}`;
+    const t = await requireTyped(ctx, docId, 'trigger', { cached: false });
+    await ctx.entities.delete(docId, t.rev);
+    ctx.cache.invalidate(docId);
+    return renderTrigger(t.doc);
+  });
+
+  app.post<{ Params: { ns: string; name: string } }>(`${base}/:name`, { onRequest: checkFireSize }, async (req, reply) => {
+    const identity = identityOf(req);
+    const ns = ownNamespace(identity, req.params.ns);
+    const name = checkName(req.params.name);
+    const payload = firePayload(req.body);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      // The caller's credentials are not event data; everything else is passed on as sent.
+      if (k === 'authorization' || v === undefined) continue;
+      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const fired = await fireTrigger(ctx, { identity, namespace: ns, name, payload, headers, transid: req.id });
+    if (fired.activationId === undefined) return reply.code(204).send();
+    void reply.header('x-openwhisk-activation-id', fired.activationId);
+    return reply.code(202).send({ activationId: fired.activationId });
+  });
+}
+
+export function renderTrigger(t: WhiskTrigger): Record<string, unknown> {
+  return {
+    namespace: t.namespace,
+    name: t.name,
+    version: t.version,
+    publish: t.publish,
+    annotations: t.annotations,
+    parameters: t.parameters,
+    limits: {},
+    ...(t.rules !== undefined ? { rules: t.rules } : {}),
+    updated: t.updated,
+  };
+}
+
+function checkFeedAnnotation(annotations: KeyValue[], identity: Identity): void {
+  const feed = annotations.find((a) => a.key === 'feed');
+  if (!feed) return;
+  let ok = typeof feed.value === 'string';
+  if (ok) {
+    try {
+      parseFqn(feed.value as string, identity.namespace.name, { allowRelative: false });
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) throw new BadRequestError('Feed name is not valid');
+}
+
+async function checkFireSize(req: FastifyRequest): Promise<void> {
+  const len = Number(req.headers['content-length'] ?? 0);
+  if (len > Limits.payloadBytes) throw new PayloadTooLargeError('Request', len, Limits.payloadBytes);
+}
+
+function firePayload(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequestError('The request content was malformed: the event payload must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+export interface FireRequest {
+  /** The firing identity: rule invokes run, and are counted, as this namespace. */
+  identity: Identity;
+  namespace: string;
+  name: string;
+  payload: Record<string, unknown>;
+  /** Request headers, passed to the actions as `__ow_headers`. */
+  headers: Record<string, string>;
+  transid: string;
+}
+
+/**
+ * OpenWhisk's fire: throttle, load the trigger, and if no rule is active record nothing (204).
+ * Otherwise invoke every active rule's action non-blocking with trigger parameters < `__ow_headers` <
+ * payload, and store the trigger activation with one JSON log line per rule. The activation is
+ * stored before the id is returned, so a caller can always read the id it was given. Rule invokes
+ * are only published (non-blocking), so this wait is short.
+ *
+ * Used by the fire route and by the alarms service, so that both behave the same.
+ */
+export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activationId?: string }> {
+  const start = Date.now();
+  const limits = ctx.userLimits(req.identity);
+  ctx.throttles.fire(req.identity.namespace.name, limits);
+  const trigger = (await requireTyped(ctx, `${req.namespace}/${req.name}`, 'trigger')).doc;
+  const active = Object.entries(trigger.rules ?? {}).filter(([, r]) => r.status === 'active');
+  if (active.length === 0) return {};
+
+  const args: Record<string, unknown> = { ...keyValuesToObject(trigger.parameters), __ow_headers: req.headers, ...req.payload };
+  const logs = await Promise.all(
+    active.map(async ([ruleName, rule]) => {
+      const actionPath = `${rule.action.path}/${rule.action.name}`;
+      try {
+        const [ns, pkg] = splitPath(rule.action.path);
+        const resolved = await resolveAction(ctx.cache, req.identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name });
+        // Counted against the firing namespace's action throttles like any invoke.
+        const outcome = await invokeResolved(ctx, {
+          identity: req.identity,
+          action: resolved.action,
+          packageParams: resolved.packageParams,
+          ...(resolved.binding !== undefined ? { binding: resolved.binding } : {}),
+          payload: args,
+          blocking: false,
+          waitMs: ctx.config.blockingWaitMs,
+          transid: req.transid,
+          received: Date.now(),
+        });
+        return JSON.stringify({ statusCode: 0, success: true, activationId: outcome.activationId, rule: ruleName, action: actionPath });
+      } catch (e) {
+        const whisk = !(e instanceof WhirlError) || e.statusCode >= 500;
+        const error = e instanceof WhirlError ? e.message : 'An internal error occurred while invoking the action.';
+        return JSON.stringify({ statusCode: whisk ? 3 : 1, success: false, error, rule: ruleName, action: actionPath });
+      }
+    }),
+  );
+
+  const record: ActivationRecord = {
+    namespace: req.identity.namespace.name,
+    name: trigger.name,
+    version: trigger.version,
+    subject: req.identity.subject,
+    publish: false,
+    activationId: newActivationId(),
+    start,
+    end: 0,
+    response: { statusCode: 0, result: req.payload },
+    logs,
+    annotations: [],
+  };
+  await ctx.activations.put([record]);
+  return { activationId: record.activationId };
+}
+
+function splitPath(path: string): [string, string | undefined] {
+  const i = path.indexOf('/');
+  return i < 0 ? [path, undefined] : [path.slice(0, i), path.slice(i + 1)];
+}
