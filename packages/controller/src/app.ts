@@ -80,6 +80,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       },
       { maxConcurrency: config.limits.maxActionConcurrency },
     );
+  const systemActions = new SystemActions(deps.activations);
   const ctx: Ctx = {
     ...deps,
     config,
@@ -87,8 +88,9 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     cache,
     throttles,
     userLimits,
-    systemActions: new SystemActions(deps.activations),
+    systemActions,
     invoker: new InvokeService({
+      systemActions,
       lb: deps.lb,
       waiter: deps.waiter,
       activations: deps.activations,

@@ -19,6 +19,7 @@ import {
 } from '@whirl/core';
 import { Compositions, isConductor } from './compositions.js';
 import type { EntityCache } from './entity-cache.js';
+import type { SystemActions } from './catalog/system-actions.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import type { Throttles } from './throttle.js';
 import type { ActivationWaiter } from './waiter.js';
@@ -62,6 +63,8 @@ export class InvokeService {
       throttles: Throttles;
       userLimits(identity: Identity): UserLimits;
       journal?: ActivationJournal;
+      /** Actions implemented inside the controller (the catalog's feed actions). */
+      systemActions?: SystemActions;
       log?: { error(o: object, m: string): void };
     },
   ) {
@@ -84,6 +87,8 @@ export class InvokeService {
   async invokeAtomic(req: InvokeRequest): Promise<InvokeOutcome> {
     const { action } = req;
     const a = action.doc;
+    const system = this.deps.systemActions?.handlerFor(a);
+    if (system) return this.deps.systemActions!.invoke(req, system);
     const defined = [...(req.packageParams ?? []), ...a.parameters];
     if (annotation(a.annotations, 'final') === true && !Array.isArray(req.payload)) {
       const definedKeys = new Set(defined.filter((p) => p.value !== undefined).map((p) => p.key));

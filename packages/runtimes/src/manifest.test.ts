@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  buildableImages,
   controllerRuntimesView,
   imageName,
   loadManifest,
@@ -15,24 +16,30 @@ import {
 describe('runtime manifest', () => {
   it('loads the bundled manifest', () => {
     const m = loadManifest();
-    expect(Object.keys(m.runtimes)).toContain('nodejs');
-    expect(m.blackboxes).toEqual([]);
+    expect(Object.keys(m.runtimes)).toEqual(expect.arrayContaining(['nodejs', 'python']));
+    expect(m.blackboxes).toEqual([{ prefix: 'whirl', name: 'dockerskeleton', tag: 'latest', build: 'dockerskeleton' }]);
+    expect(Object.keys(m.builds).sort()).toEqual(['dockerskeleton', 'nodejs', 'python']);
   });
 
   it('resolves kinds, including family:default', () => {
     expect(resolveKind('nodejs:20')?.kind).toBe('nodejs:20');
     expect(resolveKind('nodejs:default')?.kind).toBe('nodejs:20');
     expect(resolveKind('nodejs:6')).toBeUndefined();
-    expect(resolveKind('python:default')).toBeUndefined();
+    expect(resolveKind('python:default')?.kind).toBe('python:3.11');
+    expect(resolveKind('python:3.10')).toBeUndefined();
     expect(resolveKind('blackbox')).toBeUndefined();
-    expect(validKinds()).toEqual(expect.arrayContaining(['nodejs:20', 'nodejs:default']));
+    expect(validKinds()).toEqual(expect.arrayContaining(['nodejs:20', 'nodejs:default', 'python:3.11', 'python:default']));
   });
 
   it('names images and stem cells', () => {
     const e = resolveKind('nodejs:20');
     expect(e && imageName(e)).toBe('whirl/action-nodejs-v20:latest');
     expect(imageName({ image: { name: 'x' } })).toBe('x:latest');
-    expect(stemCells()).toEqual([{ kind: 'nodejs:20', image: 'whirl/action-nodejs-v20:latest', memoryMB: 256, count: 2 }]);
+    expect(imageName(resolveKind('python:default') ?? { image: { name: '?' } })).toBe('whirl/action-python-v3.11:latest');
+    expect(stemCells()).toEqual([
+      { kind: 'nodejs:20', image: 'whirl/action-nodejs-v20:latest', memoryMB: 256, count: 2 },
+      { kind: 'python:3.11', image: 'whirl/action-python-v3.11:latest', memoryMB: 256, count: 1 },
+    ]);
     expect(parseMemoryMB('256 MB')).toBe(256);
     expect(parseMemoryMB('1 GB')).toBe(1024);
     expect(parseMemoryMB('512m')).toBe(512);
@@ -45,6 +52,16 @@ describe('runtime manifest', () => {
         {
           kind: 'nodejs:20',
           image: 'whirl/action-nodejs-v20:latest',
+          deprecated: false,
+          default: true,
+          attached: true,
+          requireMain: false,
+        },
+      ],
+      python: [
+        {
+          kind: 'python:3.11',
+          image: 'whirl/action-python-v3.11:latest',
           deprecated: false,
           default: true,
           attached: true,
@@ -64,5 +81,17 @@ describe('runtime manifest', () => {
     expect(() => loadManifest(file)).toThrow(/invalid runtime manifest/);
     writeFileSync(file, JSON.stringify({ runtimes: { python: [entry] } }));
     expect(() => loadManifest(file)).toThrow(/listed under family python/);
+    writeFileSync(file, JSON.stringify({ runtimes: {}, blackboxes: [{ name: 'bb', build: 'nope' }] }));
+    expect(() => loadManifest(file)).toThrow(/unknown build nope/);
+    writeFileSync(file, JSON.stringify({ runtimes: {}, builds: { x: { proxy: ['p.js'], rootfs: 'cobol' } } }));
+    expect(() => loadManifest(file)).toThrow(/invalid runtime manifest/);
+  });
+
+  it('lists every image with its build recipe', () => {
+    expect(buildableImages().map((b) => [b.image, b.family, b.kinds, b.build?.rootfs])).toEqual([
+      ['whirl/action-nodejs-v20:latest', 'nodejs', ['nodejs:20'], 'node'],
+      ['whirl/action-python-v3.11:latest', 'python', ['python:3.11'], 'python'],
+      ['whirl/dockerskeleton:latest', 'dockerskeleton', ['blackbox'], 'node+shell'],
+    ]);
   });
 });

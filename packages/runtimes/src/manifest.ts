@@ -12,6 +12,19 @@ const imageSchema = z.object({
   tag: z.string().min(1).optional(),
 });
 
+/** Whirl's addition to OpenWhisk's blackbox entries: which `builds` recipe makes the image offline. */
+const blackboxSchema = imageSchema.extend({ build: z.string().min(1).optional() });
+
+/**
+ * How the offline builder assembles an image `FROM scratch` (Whirl-specific; OpenWhisk pulls its
+ * images instead). `proxy` lists files relative to the package root, copied flat into `/proxy/`,
+ * the first being the entry point; `rootfs` names the recipe for everything else.
+ */
+const buildSchema = z.object({
+  proxy: z.array(z.string().min(1)).min(1),
+  rootfs: z.enum(['node', 'python', 'node+shell']),
+});
+
 const stemCellSchema = z.object({
   initialCount: z.number().int().nonnegative(),
   memory: z.string().min(1),
@@ -39,7 +52,9 @@ const runtimeEntrySchema = z.object({
 const manifestSchema = z
   .object({
     runtimes: z.record(z.string(), z.array(runtimeEntrySchema)),
-    blackboxes: z.array(imageSchema).default([]),
+    blackboxes: z.array(blackboxSchema).default([]),
+    /** Keyed by runtime family, or by a blackbox entry's `build`. */
+    builds: z.record(z.string(), buildSchema).default({}),
   })
   .superRefine((m, ctx) => {
     const seen = new Set<string>();
@@ -55,9 +70,16 @@ const manifestSchema = z
         }
       }
     }
+    for (const b of m.blackboxes) {
+      if (b.build !== undefined && m.builds[b.build] === undefined) {
+        ctx.addIssue({ code: 'custom', message: `blackbox ${b.name} names unknown build ${b.build}` });
+      }
+    }
   });
 
 export type ImageName = z.infer<typeof imageSchema>;
+export type BlackboxEntry = z.infer<typeof blackboxSchema>;
+export type BuildRecipe = z.infer<typeof buildSchema>;
 export type StemCellConfig = z.infer<typeof stemCellSchema>;
 export type RuntimeEntry = z.infer<typeof runtimeEntrySchema>;
 export type RuntimeManifest = z.infer<typeof manifestSchema>;
@@ -185,4 +207,33 @@ export function runtimeImages(manifest: RuntimeManifest = loadManifest()): { kin
     }
   }
   return [...seen.values()];
+}
+
+/** An image the offline builder can make: its name, the kinds it serves (for its label), its recipe. */
+export interface BuildableImage {
+  image: string;
+  /** The runtime family, or the blackbox's build name. */
+  family: string;
+  kinds: string[];
+  build: BuildRecipe | undefined;
+}
+
+/** Every image of the manifest (runtimes and blackboxes), each once, with its build recipe if any. */
+export function buildableImages(manifest: RuntimeManifest = loadManifest()): BuildableImage[] {
+  const byImage = new Map<string, BuildableImage>();
+  for (const [family, entries] of Object.entries(manifest.runtimes)) {
+    for (const e of entries) {
+      const image = imageName(e);
+      const cur = byImage.get(image) ?? { image, family, kinds: [], build: manifest.builds[family] };
+      cur.kinds.push(e.kind);
+      byImage.set(image, cur);
+    }
+  }
+  for (const b of manifest.blackboxes) {
+    const image = imageName({ image: b });
+    if (byImage.has(image)) continue;
+    const family = b.build ?? b.name;
+    byImage.set(image, { image, family, kinds: ['blackbox'], build: b.build === undefined ? undefined : manifest.builds[b.build] });
+  }
+  return [...byImage.values()];
 }

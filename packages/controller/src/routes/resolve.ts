@@ -109,8 +109,6 @@ export async function resolvePackage(ctx: Ctx, identity: Identity, ns: string, p
  * every other action goes through the invoke service to an invoker.
  */
 export async function invokeResolved(ctx: Ctx, req: InvokeRequest): Promise<InvokeOutcome> {
-  const handler = ctx.systemActions.handlerFor(req.action.doc);
-  if (!handler) return ctx.invoker.invoke(req);
-  if (req.throttle !== false) ctx.throttles.invoke(req.identity.namespace.name, ctx.userLimits(req.identity));
-  return ctx.systemActions.invoke(req, handler);
+  // System actions are dispatched inside InvokeService, so sequences and rules reach them too.
+  return ctx.invoker.invoke(req);
 }
