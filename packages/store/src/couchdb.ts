@@ -1,0 +1,510 @@
+/**
+ * Production store adapters: entities, activations and subjects in three CouchDB databases, through
+ * nano. The same code runs against real CouchDB 3 (docker-compose, Kubernetes) and pouchdb-server (the
+ * dev service), so it only uses what both implement: documents with `_rev`, `_bulk_docs`,
+ * `_all_docs?keys`, and JavaScript map views with the built-in `_count` reduce. Mango `_find` is
+ * avoided: pouchdb-server cannot sort without an index and its skip/limit on indexes is unreliable.
+ */
+import nano from 'nano';
+import type { DocumentScope, ServerScope } from 'nano';
+import {
+  ConflictError,
+  Messages,
+  NotFoundError,
+  ServiceUnavailableError,
+  annotation,
+  type ActivationListQuery,
+  type ActivationRecord,
+  type ActivationStore,
+  type EntityListQuery,
+  type EntityStore,
+  type Identity,
+  type Revisioned,
+  type Subject,
+  type SubjectStore,
+  type UserLimits,
+  type WhiskEntity,
+} from '@whirl/core';
+
+export interface CouchStores {
+  entities: EntityStore;
+  activations: ActivationStore;
+  subjects: SubjectStore;
+  /** Closes the three stores; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CouchStoreOptions {
+  /**
+   * Prepended to the database names (`<prefix>whisks`, `<prefix>activations`, `<prefix>subjects`), so
+   * that several deployments or test runs can share one server. CouchDB allows only `[a-z0-9_$()+/-]`
+   * after a leading letter.
+   */
+  prefix?: string;
+}
+
+/** The design document every database gets; bump `version` whenever a view changes. */
+const DESIGN_ID = '_design/whirl';
+const DESIGN_VERSION = 1;
+
+/*
+ * View code runs inside CouchDB's JavaScript engine, which is ES5 on CouchDB 3 (SpiderMonkey 1.8.5),
+ * hence plain strings in old syntax rather than TypeScript functions.
+ *
+ * Entity keys carry `-updated` so that an ascending scan gives newest first while rows with equal
+ * keys stay ordered by document id ascending, exactly like the SQLite adapter.
+ */
+const entityView = (root: boolean, publishedOnly: boolean): string => `function (doc) {
+  var e = doc.entity;
+  if (!e || typeof e.namespace !== 'string') return;
+  ${publishedOnly ? 'if (e.publish !== true) return;' : ''}
+  var ns = e.namespace;
+  ${root ? "var i = ns.indexOf('/'); if (i >= 0) ns = ns.substring(0, i);" : ''}
+  emit([e.entityType, ns, -e.updated], null);
+}`;
+
+const ENTITY_VIEWS = {
+  by_namespace: { map: entityView(false, false), reduce: '_count' },
+  by_root: { map: entityView(true, false), reduce: '_count' },
+  published_by_namespace: { map: entityView(false, true), reduce: '_count' },
+  published_by_root: { map: entityView(true, true), reduce: '_count' },
+};
+
+/*
+ * Activation keys end in `start` and are scanned descending, so equal starts come out by document id
+ * (`ns/activationId`) descending, matching the SQLite adapter's `start DESC, activation_id DESC`.
+ * A record reached under the same key by path and by binding is emitted once, as SQL's UNION does.
+ */
+const ACTIVATION_VIEWS = {
+  by_start: {
+    map: `function (doc) {
+  if (doc.record && typeof doc.record.namespace === 'string') emit([doc.record.namespace, doc.record.start], null);
+}`,
+    reduce: '_count',
+  },
+  by_name: {
+    map: `function (doc) {
+  var r = doc.record;
+  if (!r || typeof r.namespace !== 'string') return;
+  emit([r.namespace, doc.nameKey, r.start], null);
+  if (typeof doc.bindingKey === 'string' && doc.bindingKey !== doc.nameKey) emit([r.namespace, doc.bindingKey, r.start], null);
+}`,
+    reduce: '_count',
+  },
+};
+
+/** Blocked subjects emit nothing, so they can never be identified. */
+const SUBJECT_VIEWS = {
+  credentials: {
+    map: `function (doc) {
+  if (doc.kind !== 'subject' || !doc.subject || doc.subject.blocked === true) return;
+  var list = doc.subject.namespaces || [];
+  for (var i = 0; i < list.length; i++) emit([list[i].uuid, list[i].key], { namespace: list[i].name, at: doc.at });
+}`,
+  },
+};
+
+interface EntityDoc {
+  _id: string;
+  _rev?: string;
+  entity: WhiskEntity;
+}
+
+interface ActivationDoc {
+  _id: string;
+  _rev?: string;
+  nameKey: string;
+  bindingKey: string | null;
+  record: ActivationRecord;
+}
+
+interface SubjectDoc {
+  _id: string;
+  _rev?: string;
+  kind: 'subject';
+  subject: Subject;
+  /** Epoch ms of the last put: a credential pair held by two subjects follows its newest owner. */
+  at: number;
+}
+
+interface LimitsDoc {
+  _id: string;
+  _rev?: string;
+  kind: 'limits';
+  namespace: string;
+  limits: Partial<UserLimits>;
+}
+
+interface ViewRow<V, D> {
+  id: string;
+  key: unknown;
+  value: V;
+  doc?: D | null;
+}
+
+interface ViewResponse<V, D> {
+  rows: ViewRow<V, D>[];
+}
+
+/** What nano rejects with: HTTP failures carry `statusCode` (and CouchDB's `error`), socket failures none. */
+interface CouchFailure {
+  statusCode?: number;
+  error?: string;
+  message?: string;
+}
+
+function failure(e: unknown): CouchFailure {
+  return typeof e === 'object' && e !== null ? (e as CouchFailure) : {};
+}
+
+function statusOf(e: unknown): number | undefined {
+  return failure(e).statusCode;
+}
+
+/**
+ * Turns an unreachable or overloaded server into the 503 the controller reports, so callers do not
+ * have to know nano's error shapes; every other failure passes through unchanged.
+ */
+function unavailable(e: unknown): never {
+  const status = statusOf(e);
+  if (status === undefined || status === 502 || status === 503 || status === 504) {
+    const reason = failure(e).message ?? String(e);
+    throw new ServiceUnavailableError(`The store is not available (${reason}).`);
+  }
+  throw e;
+}
+
+async function ensureDatabase(server: ServerScope, name: string): Promise<void> {
+  try {
+    await server.db.create(name);
+  } catch (e) {
+    // 412: it already exists, which is the normal case after the first start.
+    if (statusOf(e) !== 412) unavailable(e);
+  }
+}
+
+/**
+ * Installs or upgrades the design document. Several controllers may start at once, so a conflict
+ * means another one got there first: re-read and compare again.
+ */
+async function ensureDesign(db: DocumentScope<unknown>, views: Record<string, { map: string; reduce?: string }>): Promise<void> {
+  const wanted = { language: 'javascript', version: DESIGN_VERSION, views };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let current: { _rev: string; version?: unknown; views?: unknown } | undefined;
+    try {
+      current = (await db.get(DESIGN_ID)) as unknown as { _rev: string; version?: unknown; views?: unknown };
+    } catch (e) {
+      if (statusOf(e) !== 404) unavailable(e);
+    }
+    if (current && current.version === DESIGN_VERSION && JSON.stringify(current.views) === JSON.stringify(views)) return;
+    // An older build must not downgrade views a newer one installed.
+    if (current && typeof current.version === 'number' && current.version > DESIGN_VERSION) return;
+    try {
+      await db.insert({ _id: DESIGN_ID, ...(current ? { _rev: current._rev } : {}), ...wanted } as never);
+      return;
+    } catch (e) {
+      if (statusOf(e) !== 409) unavailable(e);
+    }
+  }
+  throw new Error(`could not install ${DESIGN_ID}: too many concurrent updates`);
+}
+
+export async function openCouchStores(url: string, opts: CouchStoreOptions = {}): Promise<CouchStores> {
+  const prefix = opts.prefix ?? '';
+  const server = nano({ url });
+  const names = { whisks: `${prefix}whisks`, activations: `${prefix}activations`, subjects: `${prefix}subjects` };
+  await Promise.all(Object.values(names).map((n) => ensureDatabase(server, n)));
+  const whisks = server.use<EntityDoc>(names.whisks);
+  const activationsDb = server.use<ActivationDoc>(names.activations);
+  const subjectsDb = server.use<SubjectDoc | LimitsDoc>(names.subjects);
+  await Promise.all([
+    ensureDesign(whisks as DocumentScope<unknown>, ENTITY_VIEWS),
+    ensureDesign(activationsDb as DocumentScope<unknown>, ACTIVATION_VIEWS),
+    ensureDesign(subjectsDb as DocumentScope<unknown>, SUBJECT_VIEWS),
+  ]);
+  const entities = new CouchEntityStore(whisks);
+  const activations = new CouchActivationStore(activationsDb);
+  const subjects = new CouchSubjectStore(subjectsDb);
+  return {
+    entities,
+    activations,
+    subjects,
+    async close() {
+      await Promise.all([entities.close(), activations.close(), subjects.close()]);
+    },
+  };
+}
+
+/**
+ * nano keeps no connection of its own (it uses the global fetch pool), so closing only stops this
+ * store from being used by mistake after shutdown.
+ */
+abstract class CouchStoreBase<D> {
+  private closed = false;
+  constructor(protected readonly db: DocumentScope<D>) {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+
+  protected async view<V>(view: string, params: Record<string, unknown>): Promise<ViewResponse<V, D>> {
+    this.assertOpen();
+    try {
+      return (await this.db.view<V>('whirl', view, params)) as unknown as ViewResponse<V, D>;
+    } catch (e) {
+      return unavailable(e);
+    }
+  }
+
+  protected async countRows(view: string, params: Record<string, unknown>): Promise<number> {
+    const res = await this.view<number>(view, { ...params, reduce: true, group: false });
+    return res.rows[0]?.value ?? 0;
+  }
+
+  /** The document, or undefined when it does not exist (or was deleted). */
+  protected async fetch(id: string): Promise<D | undefined> {
+    this.assertOpen();
+    try {
+      return (await this.db.get(id)) as unknown as D;
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      return unavailable(e);
+    }
+  }
+
+  /** Create-or-replace, re-reading the revision when a concurrent writer got in between. */
+  protected async upsert(id: string, body: Omit<D, '_id' | '_rev'>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const current = (await this.fetch(id)) as { _rev?: string } | undefined;
+      try {
+        await this.db.insert({ ...body, _id: id, ...(current?._rev ? { _rev: current._rev } : {}) } as never);
+        return;
+      } catch (e) {
+        if (statusOf(e) !== 409 || attempt >= 10) unavailable(e);
+      }
+    }
+  }
+}
+
+const docIdOf = (doc: WhiskEntity): string => `${doc.namespace}/${doc.name}`;
+
+class CouchEntityStore extends CouchStoreBase<EntityDoc> implements EntityStore {
+  async get(docId: string): Promise<Revisioned<WhiskEntity> | undefined> {
+    const d = await this.fetch(docId);
+    return d?.entity && d._rev ? { rev: d._rev, doc: d.entity } : undefined;
+  }
+
+  async create(doc: WhiskEntity): Promise<Revisioned<WhiskEntity>> {
+    this.assertOpen();
+    try {
+      const res = await this.db.insert({ _id: docIdOf(doc), entity: doc });
+      return { rev: res.rev, doc };
+    } catch (e) {
+      if (statusOf(e) === 409) throw new ConflictError(Messages.exists);
+      return unavailable(e);
+    }
+  }
+
+  async update(doc: WhiskEntity, rev: string): Promise<Revisioned<WhiskEntity>> {
+    this.assertOpen();
+    try {
+      const res = await this.db.insert({ _id: docIdOf(doc), _rev: rev, entity: doc });
+      return { rev: res.rev, doc };
+    } catch (e) {
+      // 409 for a stale revision; a missing document answers 404 (pouchdb-server) or 409 (CouchDB),
+      // and a malformed revision 400: either way the caller's revision names nothing current.
+      const status = statusOf(e);
+      if (status === 409 || status === 404 || status === 400) throw new ConflictError();
+      return unavailable(e);
+    }
+  }
+
+  async delete(docId: string, rev: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.db.destroy(docId, rev);
+      return;
+    } catch (e) {
+      const status = statusOf(e);
+      if (status !== 409 && status !== 404 && status !== 400) unavailable(e);
+    }
+    // Servers differ on what a bad revision of a missing document answers; existence decides.
+    if (await this.fetch(docId)) throw new ConflictError();
+    throw new NotFoundError();
+  }
+
+  async list(q: EntityListQuery): Promise<WhiskEntity[]> {
+    const { view, params } = entityRange(q);
+    const res = await this.view<null>(view, { ...params, reduce: false, include_docs: true, limit: q.limit, skip: q.skip });
+    return res.rows.flatMap((r) => (r.doc?.entity ? [r.doc.entity] : []));
+  }
+
+  async count(q: Omit<EntityListQuery, 'limit' | 'skip'>): Promise<number> {
+    const { view, params } = entityRange(q);
+    return this.countRows(view, params);
+  }
+}
+
+function entityRange(q: Omit<EntityListQuery, 'limit' | 'skip'>): { view: string; params: Record<string, unknown> } {
+  // Only a root namespace has packages below it; `ns/pkg` with includePackages is just `ns/pkg`.
+  const byRoot = q.includePackages === true && !q.namespace.includes('/');
+  const view = `${q.publishedOnly ? 'published_by_' : 'by_'}${byRoot ? 'root' : 'namespace'}`;
+  // `{}` collates after every number, closing the range over all `-updated` values.
+  return { view, params: { startkey: [q.entityType, q.namespace], endkey: [q.entityType, q.namespace, {}] } };
+}
+
+function withoutFirstSegment(path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined;
+  const i = path.indexOf('/');
+  return i < 0 ? undefined : path.slice(i + 1);
+}
+
+/** The same keys as the SQLite adapter (OpenWhisk's `whisks-filters` view): see `activationKeys` there. */
+function activationKeys(r: ActivationRecord): { nameKey: string; bindingKey: string | null } {
+  const path = annotation(r.annotations, 'path');
+  const nameKey = path === undefined ? r.name : (withoutFirstSegment(path) ?? r.name);
+  const bindingKey = withoutFirstSegment(annotation(r.annotations, 'binding')) ?? null;
+  return { nameKey, bindingKey };
+}
+
+/** `_bulk_docs` requests stay below CouchDB's default 4 MB request cap for typical records. */
+const BULK_CHUNK = 500;
+
+interface BulkResult {
+  id?: string;
+  rev?: string;
+  error?: string;
+  reason?: string;
+}
+
+class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements ActivationStore {
+  async put(records: readonly ActivationRecord[]): Promise<void> {
+    this.assertOpen();
+    for (let i = 0; i < records.length; i += BULK_CHUNK) await this.putChunk(records.slice(i, i + BULK_CHUNK));
+  }
+
+  /**
+   * Activations are almost always new, so the batch goes out without revisions first; only the ids
+   * that conflict (a record written again, e.g. re-sent after a store outage) pay for a revision
+   * lookup and a second round.
+   */
+  private async putChunk(records: readonly ActivationRecord[]): Promise<void> {
+    let pending = new Map<string, ActivationDoc>();
+    for (const r of records) {
+      const { nameKey, bindingKey } = activationKeys(r);
+      const id = `${r.namespace}/${r.activationId}`;
+      // A batch naming one record twice keeps the last, as sequential upserts would.
+      pending.delete(id);
+      pending.set(id, { _id: id, nameKey, bindingKey, record: r });
+    }
+    let revs = new Map<string, string>();
+    for (let attempt = 0; pending.size > 0; attempt++) {
+      const docs = [...pending.values()].map((d) => {
+        const rev = revs.get(d._id);
+        return rev === undefined ? d : { ...d, _rev: rev };
+      });
+      let results: BulkResult[];
+      try {
+        results = (await this.db.bulk({ docs })) as BulkResult[];
+      } catch (e) {
+        return unavailable(e);
+      }
+      const conflicted = new Map<string, ActivationDoc>();
+      const failed: string[] = [];
+      results.forEach((res, i) => {
+        if (res.error === undefined) return;
+        const doc = docs[i]!;
+        if (res.error === 'conflict') conflicted.set(doc._id, pending.get(doc._id)!);
+        else failed.push(`${doc._id}: ${res.error} ${res.reason ?? ''}`.trim());
+      });
+      if (failed.length > 0) throw new Error(`storing activations failed: ${failed.join('; ')}`);
+      if (conflicted.size > 0 && attempt >= 10) throw new Error(`storing activations kept conflicting: ${[...conflicted.keys()].join(', ')}`);
+      pending = conflicted;
+      if (pending.size > 0) revs = await this.currentRevs([...pending.keys()]);
+    }
+  }
+
+  private async currentRevs(ids: string[]): Promise<Map<string, string>> {
+    let res: { rows: { key: string; value?: { rev: string; deleted?: boolean } }[] };
+    try {
+      res = (await this.db.fetchRevs({ keys: ids })) as unknown as typeof res;
+    } catch (e) {
+      return unavailable(e);
+    }
+    const revs = new Map<string, string>();
+    // A deleted document is recreated without a revision, so only live ones count.
+    for (const row of res.rows) if (row.value && row.value.deleted !== true) revs.set(row.key, row.value.rev);
+    return revs;
+  }
+
+  async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {
+    return (await this.fetch(`${namespace}/${activationId}`))?.record;
+  }
+
+  async list(q: ActivationListQuery): Promise<ActivationRecord[]> {
+    const { view, params } = activationRange(q);
+    const res = await this.view<null>(view, { ...params, reduce: false, include_docs: true, limit: q.limit, skip: q.skip });
+    return res.rows.flatMap((r) => (r.doc?.record ? [r.doc.record] : []));
+  }
+
+  async count(q: Omit<ActivationListQuery, 'limit' | 'skip'>): Promise<number> {
+    const { view, params } = activationRange(q);
+    return this.countRows(view, params);
+  }
+}
+
+/** A descending scan: `startkey` is the upper bound. `{}` sorts after and a shorter key before every number. */
+function activationRange(q: Omit<ActivationListQuery, 'limit' | 'skip'>): { view: string; params: Record<string, unknown> } {
+  const base = q.name === undefined ? [q.namespace] : [q.namespace, q.name];
+  return {
+    view: q.name === undefined ? 'by_start' : 'by_name',
+    params: {
+      descending: true,
+      startkey: [...base, q.upto ?? {}],
+      endkey: q.since === undefined ? base : [...base, q.since],
+    },
+  };
+}
+
+/** OpenWhisk keeps a namespace's limits beside the subjects under this id, so do we. */
+const limitsId = (namespace: string): string => `${namespace}/limits`;
+
+class CouchSubjectStore extends CouchStoreBase<SubjectDoc | LimitsDoc> implements SubjectStore {
+  async identify(uuid: string, key: string): Promise<Identity | undefined> {
+    const res = await this.view<{ namespace: string; at: number }>('credentials', { key: [uuid, key], include_docs: true });
+    // Mirrors the SQLite adapter: the newest owner of each namespace's pair, then the first namespace.
+    const rows = res.rows
+      .filter((r) => r.doc?.kind === 'subject')
+      .sort((a, b) => (a.value.namespace < b.value.namespace ? -1 : a.value.namespace > b.value.namespace ? 1 : b.value.at - a.value.at));
+    const row = rows[0];
+    if (!row) return undefined;
+    const subject = (row.doc as SubjectDoc).subject;
+    const namespace = subject.namespaces.find((n) => n.name === row.value.namespace && n.uuid === uuid && n.key === key);
+    if (!namespace) return undefined;
+    return { subject: subject.subject, namespace, limits: await this.getLimits(namespace.name) };
+  }
+
+  async getSubject(subject: string): Promise<Subject | undefined> {
+    const d = await this.fetch(subject);
+    return d?.kind === 'subject' ? d.subject : undefined;
+  }
+
+  async putSubject(subject: Subject): Promise<void> {
+    this.assertOpen();
+    await this.upsert(subject.subject, { kind: 'subject', subject, at: Date.now() } as Omit<SubjectDoc, '_id' | '_rev'>);
+  }
+
+  async getLimits(namespace: string): Promise<Partial<UserLimits>> {
+    const d = await this.fetch(limitsId(namespace));
+    return d?.kind === 'limits' ? d.limits : {};
+  }
+
+  async putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void> {
+    this.assertOpen();
+    await this.upsert(limitsId(namespace), { kind: 'limits', namespace, limits } as Omit<LimitsDoc, '_id' | '_rev'>);
+  }
+}
