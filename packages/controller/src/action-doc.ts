@@ -120,6 +120,10 @@ export function buildAction(args: {
     if (v !== undefined) limitsIn[k] = v;
   }
   checkLimits(limitsIn, userLimits);
+  // Only the Node.js proxy tags each line with its activation; elsewhere concurrent logs could not be told apart.
+  if ((limitsIn.concurrency ?? existing?.limits.concurrency ?? 1) > 1 && !exec.kind.startsWith('nodejs:')) {
+    throw new BadRequestError(`concurrency above 1 is supported for nodejs actions only, not for '${exec.kind}'`);
+  }
   const limits: ActionLimits = { ...(existing?.limits ?? defaultActionLimits()), ...limitsIn };
   const baseAnnotations = existing ? existing.annotations : [];
   let annotations = mergeKeyValues(baseAnnotations, put.annotations ?? [], existing ? (put.delAnnotations ?? []) : []);

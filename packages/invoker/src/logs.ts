@@ -45,7 +45,8 @@ export class LogBuffer {
   private lines: LogLine[] = [];
   /** Sequence number of lines[0]. */
   private base = 0;
-  private readonly marks = new Set<number>();
+  /** Open marks (a multiset: concurrent activations may start at the same position). */
+  private readonly marks = new Map<number, number>();
   private waiters = new Set<() => void>();
 
   constructor(container: Container) {
@@ -60,7 +61,7 @@ export class LogBuffer {
   /** The position where an activation about to start begins; held until its collection ends. */
   mark(): number {
     const seq = this.base + this.lines.length;
-    this.marks.add(seq);
+    this.marks.set(seq, (this.marks.get(seq) ?? 0) + 1);
     return seq;
   }
 
@@ -74,13 +75,15 @@ export class LogBuffer {
     try {
       return await this.scan(opts, Math.max(from, this.base));
     } finally {
-      this.marks.delete(from);
+      const n = (this.marks.get(from) ?? 1) - 1;
+      if (n <= 0) this.marks.delete(from);
+      else this.marks.set(from, n);
       this.trim(this.base + this.lines.length);
     }
   }
 
   private trim(upTo: number): number {
-    const keepFrom = Math.min(upTo, ...this.marks);
+    const keepFrom = Math.min(upTo, ...this.marks.keys());
     const n = Math.max(0, keepFrom - this.base);
     if (n > 0) {
       this.lines = this.lines.slice(n);

@@ -112,6 +112,8 @@ export class ContainerPool {
   private closed = false;
   /** Memory of cold starts placed but whose container does not exist yet. */
   private reservedMB = 0;
+  /** Cold starts in flight per warm key (actions with concurrency > 1 wait for them to share). */
+  private readonly coldPending = new Map<string, number>();
   private prewarmStarting = new Map<string, number>();
 
   constructor(
@@ -200,6 +202,8 @@ export class ContainerPool {
           return { c, how: 'warm' };
         }
       }
+      // Its container is being made: wait for it and share it, rather than start another.
+      if ((this.coldPending.get(job.warmKey) ?? 0) > 0) return undefined;
     }
     let warm: PooledContainer | undefined;
     for (const c of this.containers) {
@@ -223,6 +227,7 @@ export class ContainerPool {
       }
     }
     this.reservedMB += job.memoryMB;
+    this.coldPending.set(job.warmKey, (this.coldPending.get(job.warmKey) ?? 0) + 1);
     return { how: 'cold' };
   }
 
@@ -261,6 +266,9 @@ export class ContainerPool {
         return;
       } finally {
         this.reservedMB -= job.memoryMB;
+        const pending = (this.coldPending.get(job.warmKey) ?? 1) - 1;
+        if (pending <= 0) this.coldPending.delete(job.warmKey);
+        else this.coldPending.set(job.warmKey, pending);
       }
     }
     try {

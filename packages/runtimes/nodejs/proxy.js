@@ -12,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const Module = require('node:module');
+const { AsyncLocalStorage } = require('node:async_hooks');
 // Shared with the docker-skeleton proxy.
 const { extractZip, extractTar } = require('./archive.js');
 
@@ -21,6 +22,11 @@ const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
 const BODY_LIMIT = 48 * 1024 * 1024;
 const PORT = Number(process.env.__OW_PROXY_PORT || 8080);
 const ALLOW_CONCURRENT = process.env.__OW_ALLOW_CONCURRENT === 'true';
+
+// With several activations in the container at once, their output interleaves. Each line written
+// while an activation runs is then tagged with its id (`\x1e<id>\x1f<line>`), and its sentinels too,
+// so the invoker can attribute every line; partial lines are held per activation until complete.
+const activationContext = new AsyncLocalStorage();
 
 // ---------------------------------------------------------------------------------------------
 // Output guarding: the invoker ends log collection at the sentinel line, so an action printing it
@@ -50,6 +56,22 @@ function guardStream(stream) {
     return out;
   }
   function guardedWrite(chunk, encoding, cb) {
+    const ctx = ALLOW_CONCURRENT ? activationContext.getStore() : undefined;
+    if (ctx) {
+      try {
+        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+        const key = stream === process.stdout ? 'out' : 'err';
+        const pending = ctx[key] + neutralize(text);
+        const lines = pending.split('\n');
+        ctx[key] = lines.pop();
+        if (lines.length > 0) raw(lines.map((l) => '\x1e' + ctx.id + '\x1f' + l + '\n').join(''));
+        if (typeof encoding === 'function') encoding();
+        else if (typeof cb === 'function') cb();
+        return true;
+      } catch (_) {
+        // Fall through to an untagged write rather than lose the output.
+      }
+    }
     try {
       if (typeof chunk === 'string') {
         const enc = typeof encoding === 'string' ? encoding.toLowerCase() : 'utf8';
@@ -82,7 +104,15 @@ function guardStream(stream) {
 const outGuard = guardStream(process.stdout);
 const errGuard = guardStream(process.stderr);
 
-function writeMarkers() {
+function writeMarkers(ctx) {
+  if (ctx) {
+    const tag = '\x1e' + ctx.id + '\x1f';
+    if (ctx.out !== '') outGuard.raw(tag + ctx.out + '\n');
+    if (ctx.err !== '') errGuard.raw(tag + ctx.err + '\n');
+    outGuard.raw(tag + SENTINEL + '\n');
+    errGuard.raw(tag + SENTINEL + '\n');
+    return;
+  }
   outGuard.raw(SENTINEL + '\n');
   errGuard.raw(SENTINEL + '\n');
   outGuard.resetTail();
@@ -341,10 +371,12 @@ async function handle(req, res) {
     send(res, 500, { error: 'Bad request.' });
     return;
   }
-  const outcome = url === '/init' ? initCode(body) : await runCode(body);
+  const id = body && typeof body.activation_id === 'string' && /^[0-9a-f]{32}$/.test(body.activation_id) ? body.activation_id : undefined;
+  const ctx = ALLOW_CONCURRENT && url === '/run' && id ? { id, out: '', err: '' } : undefined;
+  const outcome = url === '/init' ? initCode(body) : ctx ? await activationContext.run(ctx, () => runCode(body)) : await runCode(body);
   // Sentinels go out before the response so that, once the invoker has its answer, the end of
   // this activation's logs is already in the stream.
-  if (outcome.markers) writeMarkers();
+  if (outcome.markers) writeMarkers(ctx);
   send(res, outcome.code, outcome.body);
 }
 
