@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pnpm test`: every test tier. Starts the services the tests need when they are missing (as root it
-# installs and starts dockerd), builds the offline runtime images, runs typecheck, lint, unit and
-# end-to-end tests, and stops whatever it started.
+# installs Debian's docker.io and tmux, and starts dockerd; the distributed tests start Kafka, the
+# CouchDB-API server and nginx themselves), builds the offline runtime images, runs typecheck, lint,
+# unit and end-to-end tests, stops whatever it started, and ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tmp
@@ -11,6 +12,11 @@ cleanup() {
   if [ -n "$started_docker" ]; then deploy/dev/dockerd.sh stop || true; fi
 }
 trap cleanup EXIT
+
+if [ "$(id -u)" = 0 ] && ! command -v tmux >/dev/null 2>&1; then
+  echo "installing tmux (terminal tests) ..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >.tmp/apt-tmux.log 2>&1 || echo "tmux could not be installed; terminal tests will be skipped" >&2
+fi
 
 if out="$(deploy/dev/dockerd.sh start)"; then
   [ "$out" = started ] && started_docker=1
@@ -23,5 +29,8 @@ fi
 
 echo "== typecheck" && pnpm run typecheck
 echo "== lint" && pnpm run lint
-echo "== unit" && pnpm exec vitest run --project unit
-echo "== e2e" && pnpm exec vitest run --project e2e --no-file-parallelism
+status=0
+echo "== unit" && pnpm exec vitest run --project unit --reporter=default --reporter=json --outputFile=.tmp/results-unit.json || status=$?
+echo "== e2e" && pnpm exec vitest run --project e2e --no-file-parallelism --reporter=default --reporter=json --outputFile=.tmp/results-e2e.json || status=$?
+node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json
+exit "$status"

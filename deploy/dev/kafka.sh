@@ -74,6 +74,9 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$state/data
 num.partitions=1
 auto.create.topics.enable=true
+# Activation messages carry up to 1 MB of parameters plus their envelope (OpenWhisk: payload max + ~6 KB).
+message.max.bytes=3145728
+replica.fetch.max.bytes=3145728
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
@@ -113,8 +116,10 @@ L4J2
   nohup "${jvm[@]}" kafka.Kafka "$state/server.properties" >"$log" 2>&1 &
   echo $! >"$pidfile"
   local pid; pid="$(cat "$pidfile")"
+  # The listener opens before the broker has caught up with its metadata log; "Kafka Server started"
+  # marks the point where clients get answers instead of retriable errors.
   for _ in $(seq 1 240); do
-    if answers; then echo started; return 0; fi
+    if answers && grep -q 'Kafka Server started' "$log"; then echo started; return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "Kafka exited during start; see $log" >&2
       rm -f "$pidfile"

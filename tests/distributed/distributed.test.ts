@@ -101,6 +101,13 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(after).toBe(before);
   });
 
+  it('carries a payload near the 1 MB limit through Kafka', async () => {
+    await ow.actions.create({ name: 'sizer', action: 'function main(p) { return { length: p.big.length }; }' });
+    const big = 'x'.repeat(1000 * 1024);
+    const a = await ow.actions.invoke({ name: 'sizer', blocking: true, params: { big } });
+    expect(a.response?.result).toEqual({ length: big.length });
+  });
+
   it('shows an update made on one controller to the next invoke on the other', async () => {
     const [c0, c1] = d.controllerUrls as [string, string];
     const put = (v: number) =>

@@ -210,15 +210,23 @@ export class KafkaMessageBus implements MessageBus {
     this.assertOpen();
     const missing = [...new Set(topics)].map((t) => this.wire(t)).filter((t) => !this.knownTopics.has(t));
     if (missing.length === 0) return;
-    try {
-      const admin = await this.admin();
-      // Resolves false when some already exist, which is fine: creation is idempotent here.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor })),
-      });
-    } catch (err) {
-      if (!isTopicExists(err)) throw unavailable('create topics', err);
+    // A broker that has just started answers retriable errors (metadata or coordinator not loaded yet)
+    // for a moment; that is worth waiting for, up to the join timeout, unlike a broker that is gone.
+    const deadline = Date.now() + this.joinTimeoutMs;
+    for (;;) {
+      try {
+        const admin = await this.admin();
+        // Resolves false when some already exist, which is fine: creation is idempotent here.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor })),
+        });
+        break;
+      } catch (err) {
+        if (isTopicExists(err)) break;
+        if (!isWarmingUp(err) || Date.now() > deadline) throw unavailable('create topics', err);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     for (const t of missing) this.knownTopics.add(t);
   }
@@ -349,18 +357,23 @@ export class KafkaMessageBus implements MessageBus {
    * costs seconds per subscribe.)
    */
   private async groupStart(groupId: string, wireTopic: string): Promise<Map<number, string>> {
-    const starts = new Map<number, string>();
-    try {
-      const admin = await this.admin();
-      const committed = await admin.fetchOffsets({ groupId, topics: [wireTopic] });
-      const known = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      for (const end of await admin.fetchTopicOffsets(wireTopic)) {
-        if ((known.get(end.partition) ?? -1) < 0) starts.set(end.partition, end.high);
+    // As in ensureTopics: a broker still warming up is waited for, one that is gone is not.
+    const deadline = Date.now() + this.joinTimeoutMs;
+    for (;;) {
+      const starts = new Map<number, string>();
+      try {
+        const admin = await this.admin();
+        const committed = await admin.fetchOffsets({ groupId, topics: [wireTopic] });
+        const known = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        for (const end of await admin.fetchTopicOffsets(wireTopic)) {
+          if ((known.get(end.partition) ?? -1) < 0) starts.set(end.partition, end.high);
+        }
+        return starts;
+      } catch (err) {
+        if (!isWarmingUp(err) || Date.now() > deadline) throw unavailable(`prepare group ${groupId}`, err);
+        await new Promise((r) => setTimeout(r, 100));
       }
-    } catch (err) {
-      throw unavailable(`prepare group ${groupId}`, err);
     }
-    return starts;
   }
 
   private async awaitCommitted(groupId: string, wireTopic: string, partitions: readonly number[]): Promise<void> {
@@ -431,4 +444,20 @@ function isTopicExists(err: unknown): boolean {
   const e = err as { errors?: unknown[]; type?: string } | null;
   if (errorType(err) === 'TOPIC_ALREADY_EXISTS') return true;
   return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every((x) => errorType(x) === 'TOPIC_ALREADY_EXISTS');
+}
+
+/**
+ * Retriable protocol errors a live broker gives while it loads metadata or group state. kafkajs wraps
+ * them differently per call path, so the chain is walked. A refused connection is not one of them.
+ */
+function isWarmingUp(err: unknown): boolean {
+  const warming = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_CONTROLLER']);
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    const type = errorType(e);
+    if (type !== undefined && warming.has(type)) return true;
+    if (/coordinator is (loading|not available)|not the correct coordinator|does not host this topic-partition|no leader/i.test(e instanceof Error ? e.message : '')) return true;
+    const next = e as { cause?: unknown; originalError?: unknown };
+    e = next.cause ?? next.originalError;
+  }
+  return false;
 }
