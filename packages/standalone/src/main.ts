@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `pnpm start`: runs standalone Whirl until SIGINT/SIGTERM. */
+import path from 'node:path';
 import { ConfigError } from '@whirl/core';
 import { loadConfig } from './config.js';
 import { startStandalone } from './server.js';
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   const s = await startStandalone(config);
   process.stdout.write(`APIHOST=${s.apiHost} AUTH=${s.auth} NAMESPACE=${s.namespace}\n`);
   process.stderr.write(
-    `Whirl standalone is ready (containers: ${s.factory}). Point the CLI at it with:\n  export WSK_CONFIG_FILE=${config.dataDir}/wskprops\n`,
+    `Whirl standalone is ready (containers: ${s.factory}). Point the whirl CLI (or wsk) at it with:\n` +
+      `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
+      `  pnpm whirl action list\n`,
   );
   let signals = 0;
   const shutdown = (sig: string): void => {
