@@ -1,6 +1,6 @@
 /**
- * Throttles against a real standalone: concurrent invocations and invocations per minute reach 429
- * with OpenWhisk's messages and a Retry-After header, and recover.
+ * Throttles against a real standalone: concurrent invocations, invocations per minute and trigger
+ * fires per minute reach 429 with OpenWhisk's messages and a Retry-After header, and recover.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startStandalone, waitFor, type RunningStandalone } from '../helpers/standalone.js';
@@ -8,8 +8,9 @@ import { http, startStandalone, waitFor, type RunningStandalone } from '../helpe
 let s: RunningStandalone;
 beforeAll(async () => {
   s = await startStandalone({
-    env: { WHIRL_CONTAINERS: 'process', WHIRL_PREWARM: 'false', WHIRL_CONCURRENT_INVOCATIONS: '2', WHIRL_INVOCATIONS_PER_MINUTE: '8' },
+    env: { WHIRL_CONTAINERS: 'process', WHIRL_PREWARM: 'false', WHIRL_CONCURRENT_INVOCATIONS: '2', WHIRL_INVOCATIONS_PER_MINUTE: '8', WHIRL_FIRES_PER_MINUTE: '3' },
   });
+  await http(s, 'PUT', '/api/v1/namespaces/_/triggers/tick', { body: {} });
   await http(s, 'PUT', '/api/v1/namespaces/_/actions/slow', {
     body: { exec: { kind: 'nodejs:20', code: 'function main(p) { return new Promise((r) => setTimeout(() => r({}), p.ms || 0)); }' } },
   });
@@ -53,7 +54,17 @@ describe('throttles', () => {
     const retryAfter = Number(last.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
+
+    // Trigger fires have their own per-minute limit (a fire without an active rule still counts).
+    const fire = () => http(s, 'POST', '/api/v1/namespaces/_/triggers/tick', { body: {} });
+    for (let i = 0; i < 3; i++) expect((await fire()).status).toBe(204);
+    const refused = await fire();
+    expect(refused.status).toBe(429);
+    expect((refused.body as { error: string }).error).toBe('Too many requests in the last minute (count: 4, allowed: 3).');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
     await new Promise((r) => setTimeout(r, retryAfter * 1000 + 100));
     expect((await invoke({}, true)).status).toBe(200);
+    expect((await fire()).status).toBe(204);
   });
 });
