@@ -119,7 +119,7 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
   for (let i = 0; i < n; i++) {
     const { child, line } = await spawnProcess(
       'packages/controller/src/main.ts',
-      { ...common, WHIRL_CONTROLLER_ID: String(i), WHIRL_CONTROLLERS: String(n), WHIRL_PORT: '0' },
+      { ...common, WHIRL_CONTROLLER_ID: String(i), WHIRL_CONTROLLERS: String(n), WHIRL_PORT: '0', WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}` },
       /listening on (http:\/\/\S+)/,
       log,
       `controller${i}`,

@@ -78,6 +78,66 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(ready.body).toEqual({ healthy: '2/2' });
   });
 
+  it('runs the standalone scenarios: CRUD, bad input, blocking and non-blocking, records and logs', async () => {
+    const created = await ow.actions.create({ name: 'hello', action: 'function main(p) { console.log("hi " + p.name); return { greeting: "hello " + p.name }; }' });
+    expect(created).toMatchObject({ namespace: 'guest', name: 'hello', version: '0.0.1', exec: { kind: 'nodejs:20' } });
+    await expect(ow.actions.create({ name: 'hello', action: 'x' })).rejects.toMatchObject({ statusCode: 409 });
+    const bad = await call(d.apiHost, d.auth, 'PUT', '/api/v1/namespaces/_/actions/bad', { exec: { kind: 'cobol:1', code: 'x' } });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: string; code: string }).code).toBe(bad.headers.get('x-request-id'));
+    expect((await call(d.apiHost, null, 'GET', '/api/v1/namespaces/_/actions')).status).toBe(401);
+    expect((await call(d.apiHost, d.auth, 'GET', '/api/v1/namespaces/other/actions')).status).toBe(403);
+
+    const blocking = await ow.actions.invoke({ name: 'hello', blocking: true, params: { name: 'd' } });
+    expect(blocking.response?.result).toEqual({ greeting: 'hello d' });
+    const nb = await ow.actions.invoke({ name: 'hello', params: { name: 'nb' } });
+    const rec = await waitFor('non-blocking record', async () => {
+      const r = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/activations/${nb.activationId}`);
+      return r.status === 200 && (r.body as { logs: string[] }).logs.length > 0 ? (r.body as { logs: string[]; response: { result: unknown } }) : undefined;
+    });
+    expect(rec.response.result).toEqual({ greeting: 'hello nb' });
+    expect(rec.logs[0]).toMatch(/stdout: hi nb$/);
+    expect(await ow.activations.result({ name: nb.activationId })).toMatchObject({ result: { greeting: 'hello nb' }, success: true });
+    const list = (await ow.activations.list({ name: 'hello', limit: 5 } as never)) as { name: string }[];
+    expect(list.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs sequences, packages with bindings, the catalog, triggers with rules, and web actions', async () => {
+    await ow.actions.create({ name: 'inc', action: 'function main(p) { return { n: (p.n || 0) + 1 }; }' });
+    await ow.actions.create({ name: 'seq', sequence: ['/_/inc', '/_/inc', '/whisk.system/utils/echo'] } as never);
+    const s = await ow.actions.invoke({ name: 'seq', blocking: true, params: { n: 1 } });
+    expect(s.response?.result).toEqual({ n: 3 });
+
+    await ow.packages.create({ name: 'tools', package: { parameters: [{ key: 'who', value: 'pkg' }] } });
+    await ow.actions.create({ name: 'tools/who', action: 'function main(p) { return { who: p.who }; }' });
+    await ow.packages.create({ name: 'mytools', package: { binding: { namespace: 'guest', name: 'tools' }, parameters: [{ key: 'who', value: 'binding' }] } });
+    const viaBinding = await ow.actions.invoke({ name: 'mytools/who', blocking: true });
+    expect(viaBinding.response?.result).toEqual({ who: 'binding' });
+
+    await ow.triggers.create({ name: 'ping' });
+    await ow.rules.create({ name: 'pingrule', trigger: 'ping', action: 'hello' });
+    const fired = await ow.triggers.invoke({ name: 'ping', params: { name: 'trigger' } });
+    const triggerRecord = await waitFor('trigger activation', async () => {
+      const r = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/activations/${fired.activationId}`);
+      return r.status === 200 ? (r.body as { logs: string[] }) : undefined;
+    });
+    const ruleLog = JSON.parse(triggerRecord.logs[0]!) as { activationId: string; success: boolean };
+    expect(ruleLog.success).toBe(true);
+    const ruled = await waitFor('rule activation', async () => {
+      const r = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/activations/${ruleLog.activationId}`);
+      return r.status === 200 ? (r.body as { response: { result: unknown } }) : undefined;
+    });
+    expect(ruled.response.result).toEqual({ greeting: 'hello trigger' });
+
+    await call(d.apiHost, d.auth, 'PUT', '/api/v1/namespaces/_/actions/page', {
+      exec: { kind: 'nodejs:20', code: 'function main(p) { return { body: "<p>" + p.x + "</p>" }; }' },
+      annotations: [{ key: 'web-export', value: true }],
+    });
+    const page = await call(d.apiHost, null, 'GET', '/api/v1/web/guest/default/page.html?x=web');
+    expect(page.status).toBe(200);
+    expect(page.body).toBe('<p>web</p>');
+  });
+
   it('runs actions on both invokers, each action at its home', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `spread${i}`);
     for (const name of names) await ow.actions.create({ name, action: 'function main(p) { return { at: process.env.HOSTNAME || "x", n: p.n }; }' });

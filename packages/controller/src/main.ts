@@ -20,7 +20,9 @@ import {
 } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { loadManifest } from '@whirl/runtimes';
-import { openCouchStores } from '@whirl/store';
+import { openCouchScheduleStore, openCouchStores } from '@whirl/store';
+import { createAlarms } from './alarms/index.js';
+import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
 import { ControllerConfigSchema } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
@@ -107,6 +109,21 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+
+  // The catalog is installed by controller 0 (idempotent; the others read it from the store).
+  if (id === '0') {
+    const changed = await installCatalog(ctx, { apiHost: config.apiHost });
+    if (changed.length > 0) log.info({ changed }, 'system catalog installed');
+  }
+  // The alarms service keeps its timers in memory, so exactly one controller may run it: with
+  // several controllers a feed call reaching another one would not be seen by the timers.
+  let alarms: ReturnType<typeof createAlarms> | undefined;
+  if (config.controllers === 1) {
+    alarms = createAlarms(ctx, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), { log });
+    await alarms.start();
+  } else {
+    log.warn('alarms feeds are served only by single-controller deployments; /whisk.system/alarms feeds are unavailable');
+  }
   process.stdout.write(`controller${id} listening on http://${config.host}:${port}\n`);
 
   let stopping = false;
@@ -115,6 +132,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ sig }, 'stopping');
     (async () => {
+      await alarms?.stop();
       await app.close();
       await lb.stop();
       waiter.close();

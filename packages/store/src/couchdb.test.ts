@@ -9,7 +9,14 @@ import { promisify } from 'node:util';
 import nano from 'nano';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, ServiceUnavailableError } from '@whirl/core';
-import { describeActivationStoreContract, describeEntityStoreContract, describeSubjectStoreContract, fixtures } from './contract/index.js';
+import {
+  describeActivationStoreContract,
+  describeEntityStoreContract,
+  describeScheduleStoreContract,
+  describeSubjectStoreContract,
+  fixtures,
+} from './contract/index.js';
+import { openCouchScheduleStore } from './couchdb-schedules.js';
 import { openCouchStores, type CouchStores } from './couchdb.js';
 
 const run = promisify(execFile);
@@ -65,6 +72,17 @@ if (!server.ok) {
   describeEntityStoreContract('couchdb', fresh('entities'));
   describeActivationStoreContract('couchdb', fresh('activations'));
   describeSubjectStoreContract('couchdb', fresh('subjects'));
+  describeScheduleStoreContract('couchdb', async () => {
+    const p = prefix();
+    const store = await openCouchScheduleStore(url, { prefix: p });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await nano({ url }).db.destroy(`${p}schedules`).catch(() => undefined);
+      },
+    };
+  });
 
   describe('couchdb adapter', () => {
     const opened: { stores: CouchStores; prefix: string }[] = [];

@@ -1,4 +1,5 @@
 export { openSqliteStores, type SqliteStores } from './sqlite.js';
 export { openSqliteScheduleStore } from './sqlite-schedules.js';
 export { openSqliteJournal } from './sqlite-journal.js';
+export { openCouchScheduleStore } from './couchdb-schedules.js';
 export { openCouchStores, type CouchStores, type CouchStoreOptions } from './couchdb.js';

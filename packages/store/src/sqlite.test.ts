@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeActivationStoreContract, describeEntityStoreContract, describeSubjectStoreContract, fixtures } from './contract/index.js';
+import {
+  describeActivationStoreContract,
+  describeEntityStoreContract,
+  describeScheduleStoreContract,
+  describeSubjectStoreContract,
+  fixtures,
+} from './contract/index.js';
+import { openSqliteScheduleStore } from './sqlite-schedules.js';
 import { openSqliteStores } from './sqlite.js';
 
 function memory<K extends 'entities' | 'activations' | 'subjects'>(which: K) {
@@ -16,6 +23,10 @@ function memory<K extends 'entities' | 'activations' | 'subjects'>(which: K) {
 describeEntityStoreContract('sqlite', memory('entities'));
 describeActivationStoreContract('sqlite', memory('activations'));
 describeSubjectStoreContract('sqlite', memory('subjects'));
+describeScheduleStoreContract('sqlite', async () => {
+  const store = openSqliteScheduleStore(':memory:');
+  return { store, cleanup: () => store.close() };
+});
 
 describe('sqlite file', () => {
   const dirs: string[] = [];

@@ -2,3 +2,4 @@ export { describeEntityStoreContract, type StoreHarness } from './entity-store.j
 export { describeActivationStoreContract } from './activation-store.js';
 export { describeSubjectStoreContract } from './subject-store.js';
 export * as fixtures from './fixtures.js';
+export { describeScheduleStoreContract } from './schedule-store.js';
