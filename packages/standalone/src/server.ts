@@ -64,7 +64,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     const built = await ensureRuntimeImages({
       docker: factory.docker,
       manifest,
-      onProgress: (m) => log.info(m),
+      // A first start builds the runtime images (a few seconds each): say so plainly on a terminal.
+      onProgress: (m) => (process.stderr.isTTY ? process.stderr.write(`whirl: ${m}\n`) : log.info(m)),
     });
     if (built.length > 0) log.info({ built }, 'runtime images built');
   }
