@@ -27,6 +27,10 @@
  * home = 10 % 4 = 2, step = [1,3][10 % 2] = 1, probe order 2, 3, 0, 1. With 256 MB actions, invoker 2
  * takes four concurrent activations from this controller, the fifth goes to invoker 3.
  *
+ * Invokers are known from their pings; the ring is every invoker ever seen, in instance-number order
+ * (numbers need not be dense), so a new host joins without a restart — and, as in OpenWhisk, shifts
+ * the homes of some actions when it does.
+ *
  * Caveats. Each controller counts only its own activations, so an invoker may be busier than any one
  * controller thinks (the invoker's own pool queues the excess). Slots are memory limits, not real
  * usage. Actions with intra-container concurrency take full slots per activation (conservative: they
@@ -115,7 +119,10 @@ export function probeOrder(namespace: string, action: string, n: number): number
 }
 
 export class ShardingBalancer implements LoadBalancer {
-  private readonly invokers: InvokerState[] = [];
+  /** Every invoker that has ever pinged, by instance number (ids may be sparse, e.g. per-node hashes). */
+  private readonly byId = new Map<number, InvokerState>();
+  /** The same, in id order: the ring that homes and steps are computed over. */
+  private invokers: InvokerState[] = [];
   private readonly inflight = new Map<string, InFlight>();
   private readonly perNamespace = new Map<string, number>();
   private subscription: Subscription | undefined;
@@ -208,7 +215,7 @@ export class ShardingBalancer implements LoadBalancer {
   private finish(activationId: string, f: InFlight, outcome: Outcome | undefined): void {
     clearTimeout(f.timer);
     this.inflight.delete(activationId);
-    const inv = this.invokers[f.invoker];
+    const inv = this.byId.get(f.invoker);
     if (inv) {
       inv.usedMB = Math.max(0, inv.usedMB - f.memoryMB);
       if (outcome) this.record(inv, outcome, f.test);
@@ -237,10 +244,12 @@ export class ShardingBalancer implements LoadBalancer {
   private onPing(p: PingMessage): void {
     const id = p.name.instance;
     if (!Number.isInteger(id) || id < 0 || id > 10_000) return;
-    while (this.invokers.length <= id) {
-      this.invokers.push({ id: this.invokers.length, status: 'down', lastPing: 0, capacityMB: 0, usedMB: 0, ring: [], nextTest: 0 });
+    let inv = this.byId.get(id);
+    if (!inv) {
+      inv = { id, status: 'down', lastPing: 0, capacityMB: 0, usedMB: 0, ring: [], nextTest: 0 };
+      this.byId.set(id, inv);
+      this.invokers = [...this.byId.values()].sort((a, b) => a.id - b.id);
     }
-    const inv = this.invokers[id]!;
     inv.lastPing = this.now();
     const memory = Number.parseInt(p.name.userMemory, 10) || 0;
     // Each controller has its share of the invoker's memory, but always room for one small action.
@@ -284,7 +293,7 @@ export class ShardingBalancer implements LoadBalancer {
 
   /** Publishes a health test activation straight to one invoker (bypassing the choice). */
   async publishTest(invoker: number, msg: ActivationMessage, o: PublishOptions): Promise<void> {
-    const inv = this.invokers[invoker];
+    const inv = this.byId.get(invoker);
     if (inv) await this.send(inv, msg, o, true);
   }
 }
