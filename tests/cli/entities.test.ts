@@ -110,6 +110,7 @@ describe('triggers and rules', () => {
       expect((v as { annotations: unknown[] }).annotations).toEqual(expect.arrayContaining([{ key: 'feed', value: '/_/feed' }]));
       expect((v as { parameters: unknown[] }).parameters ?? []).toEqual([]);
     } },
+    { name: 'trigger get also reads the feed (READ), as wsk does', args: ['trigger', 'get', 'tf'], stdout: /ok: got trigger tf\n[\s\S]*ok: got feed status of trigger tf from \/_\/feed\n[\s\S]*"event": "READ"/ },
     { name: 'trigger delete runs the feed with DELETE', args: ['trigger', 'delete', 'tf'], stdout: /^ok: deleted trigger tf\n$/ },
     { name: 'DELETE reached the feed', args: ['activation', 'result', '--last'], json: (v) => expect(v).toMatchObject({ event: 'DELETE' }) },
     { name: 'a failing feed fails the create', args: ['trigger', 'create', 'tbad', '--feed', 'feed', '-p', 'fail', 'true'], code: 246, stderr: /^error: Unable to create trigger 'tbad': feed action '\/_\/feed' failed on CREATE: feed says no\n$/ },

@@ -100,6 +100,17 @@ export async function runTriggerGet(o: TriggerGetOptions): Promise<void> {
   }
   printOk(o.io, `got trigger ${o.name}`);
   printJson(o.io, t);
+  // As wsk does: a trigger with a feed also shows what the feed says about it (lifecycle READ).
+  const feed = annotationValue(t.annotations, 'feed');
+  if (typeof feed === 'string') {
+    try {
+      const status = await runFeed(o.client(), feed, 'READ', fqn(q), {});
+      printOk(o.io, `got feed status of trigger ${o.name} from ${feed}`);
+      printJson(o.io, status);
+    } catch (e) {
+      o.io.err.write(`warning: could not read the feed status: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
 }
 
 export interface TriggerDeleteOptions extends Deps {
