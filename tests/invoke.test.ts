@@ -50,7 +50,7 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
       expect(r.status).toBe(200);
     }
     expect(await s.stop()).toBe(0);
-    const left = await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } });
+    const left = await docker.listContainers({ all: true, filters: { label: [`whirl.owner=${s.owner}`] } });
     expect(left).toEqual([]);
   });
 
@@ -161,14 +161,14 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
 
   it('starts a new action from a stem cell (no container of its own is created)', async () => {
     await waitFor('two stem cells', async () => {
-      const cs = await docker.listContainers({ filters: { label: ['whirl.invoker=0'], name: ['prewarm'] } });
+      const cs = await docker.listContainers({ filters: { label: [`whirl.owner=${s.owner}`], name: ['prewarm'] } });
       return cs.length >= 2 ? cs : undefined;
     });
     await ow.actions.create({ name: 'stemmed', action: 'function main() { return { ok: true }; }' });
     const a = await ow.actions.invoke({ name: 'stemmed', blocking: true });
     handedOut.push(a.activationId);
     expect(ann(a as Activation, 'initTime')).toEqual(expect.any(Number));
-    const own = await docker.listContainers({ all: true, filters: { name: ['guest_stemmed'] } });
+    const own = await docker.listContainers({ all: true, filters: { name: ['guest_stemmed'], label: [`whirl.owner=${s.owner}`] } });
     expect(own).toEqual([]);
   });
 
@@ -177,7 +177,7 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
     const first = await ow.actions.invoke({ name: 'napper', blocking: true });
     handedOut.push(first.activationId);
     const container = await waitFor('a paused container', async () => {
-      const cs = await docker.listContainers({ all: true, filters: { name: ['guest_napper'], status: ['paused'] } });
+      const cs = await docker.listContainers({ all: true, filters: { name: ['guest_napper'], status: ['paused'], label: [`whirl.owner=${s.owner}`] } });
       return cs[0];
     });
     const second = await ow.actions.invoke({ name: 'napper', blocking: true });

@@ -27,7 +27,7 @@ describe.skipIf(!dockerUp)('restart after a crash', () => {
       ids.push((r.body as { activationId: string }).activationId);
     }
     await waitFor('a running container', async () => {
-      const cs = await docker.listContainers({ filters: { name: ['guest_slow'] } });
+      const cs = await docker.listContainers({ filters: { name: ['guest_slow'], label: [`whirl.owner=${first.owner}`] } });
       return cs.length > 0 ? cs : undefined;
     });
     first.child.kill('SIGKILL');
@@ -44,7 +44,7 @@ describe.skipIf(!dockerUp)('restart after a crash', () => {
           response: { status: 'whisk internal error', success: false, result: { error: expect.stringMatching(/did not complete/) } },
         });
       }
-      const left = await docker.listContainers({ all: true, filters: { name: ['guest_slow'] } });
+      const left = await docker.listContainers({ all: true, filters: { name: ['guest_slow'], label: [`whirl.owner=${first.owner}`] } });
       expect(left).toEqual([]);
       // And the restarted server works.
       await http(second, 'PUT', '/api/v1/namespaces/_/actions/quick', { body: { exec: { kind: 'nodejs:20', code: 'function main() { return { ok: 1 }; }' } } });

@@ -111,7 +111,7 @@ describe.skipIf(!dockerUp)('runtimes and action kinds', () => {
       [0, 1, 2, 3, 4].map((i) => ow.actions.invoke({ name: 'conc', blocking: true, params: { i } }) as unknown as Promise<Activation>),
     );
     expect(results.map((r) => r.response.result.i)).toEqual([0, 1, 2, 3, 4]);
-    const containers = await docker.listContainers({ all: true, filters: { name: ['guest_conc'] } });
+    const containers = await docker.listContainers({ all: true, filters: { name: ['guest_conc'], label: [`whirl.owner=${s.owner}`] } });
     expect(containers).toHaveLength(1);
     for (const [i, r] of results.entries()) {
       const logs = (await record(r.activationId)).logs.map((l) => l.replace(/^\S+\s+/, ''));

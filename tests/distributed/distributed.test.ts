@@ -64,7 +64,8 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
 
   afterAll(async () => {
     await d?.stop();
-    const left = await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } });
+    const mine = (c: Dockerode.ContainerInfo): boolean => (c.Labels['whirl.owner'] ?? '').startsWith(`${d.prefix}invoker`);
+    const left = (await docker.listContainers({ all: true, filters: { label: ['whirl.owner'] } })).filter(mine);
     for (const c of left) await docker.getContainer(c.Id).remove({ force: true });
     expect(left).toEqual([]);
   }, 120_000);
@@ -146,7 +147,8 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
       expect(a.response?.success).toBe(true);
     }
     const byInvoker = new Map<string, Set<string>>();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })) {
+    const ours = async () => (await docker.listContainers({ all: true, filters: { label: ['whirl.owner'] } })).filter((c) => (c.Labels['whirl.owner'] ?? '').startsWith(`${d.prefix}invoker`));
+    for (const c of await ours()) {
       const inv = c.Labels['whirl.invoker']!;
       const set = byInvoker.get(inv) ?? new Set<string>();
       for (const name of names) if (c.Names.some((n) => n.endsWith(`_guest_${name}`))) set.add(name);
@@ -155,9 +157,9 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(byInvoker.get('0')?.size ?? 0).toBeGreaterThan(0);
     expect(byInvoker.get('1')?.size ?? 0).toBeGreaterThan(0);
     // Warm: a second invoke of each creates no new container.
-    const before = (await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })).length;
+    const before = (await ours()).length;
     for (const name of names) await ow.actions.invoke({ name, blocking: true });
-    const after = (await docker.listContainers({ all: true, filters: { label: ['whirl.invoker'] } })).length;
+    const after = (await ours()).length;
     expect(after).toBe(before);
   });
 

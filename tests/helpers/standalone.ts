@@ -3,7 +3,7 @@
  * data directory, and stops it again. Tests talk to it over real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ export interface RunningStandalone {
   auth: string;
   namespace: string;
   dataDir: string;
+  /** The `whirl.owner` label value of this server's containers. */
+  owner: string;
   child: ChildProcess;
   stderr(): string;
   /** SIGTERM, wait for exit; removes the data dir unless `keepData`. */
@@ -58,6 +60,7 @@ export async function startStandalone(
     auth: fields.AUTH!,
     namespace: fields.NAMESPACE!,
     dataDir,
+    owner: `${readFileSync(path.join(dataDir, 'instance-id'), 'utf8').trim()}/invoker0`,
     child,
     stderr: () => err,
     stop: async ({ keepData = false } = {}) => {

@@ -55,6 +55,12 @@ export interface RuntimeImages {
 
 export interface InvokerOptions {
   id: string;
+  /**
+   * Marks this invoker's containers (label `whirl.owner`), unique per deployment: clean-up at start
+   * and stop removes these and nothing else, so two deployments on one Docker host (two standalones,
+   * a test run beside a benchmark) never remove each other's containers.
+   */
+  owner: string;
   userMemoryMB: number;
   pauseGraceMs: number;
   idleTimeoutMs: number;
@@ -96,6 +102,7 @@ export class Invoker {
   ) {
     this.pool = new ContainerPool(deps.factory, {
       invokerId: opts.id,
+      owner: opts.owner,
       userMemoryMB: opts.userMemoryMB,
       pauseGraceMs: opts.pauseGraceMs,
       idleTimeoutMs: opts.idleTimeoutMs,
@@ -109,7 +116,7 @@ export class Invoker {
   }
 
   async start(): Promise<void> {
-    const removed = await this.deps.factory.removeAll('whirl.invoker', this.opts.id);
+    const removed = await this.deps.factory.removeAll('whirl.owner', this.opts.owner);
     if (removed > 0) this.deps.log.info({ removed }, 'removed containers left over from an earlier run');
     this.pool.prewarm();
     const topic = Topics.invoker(this.opts.id);
@@ -157,7 +164,7 @@ export class Invoker {
     await this.pool.close(graceMs);
     await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.writer.flush();
-    await this.deps.factory.removeAll('whirl.invoker', this.opts.id);
+    await this.deps.factory.removeAll('whirl.owner', this.opts.owner);
     this.state = 'stopped';
   }
 
@@ -316,7 +323,7 @@ export class Invoker {
       if (withKey) body.api_key = msg.user.apiKey;
       try {
         // Only the first resultBytes are kept: a runaway result costs no more memory than that.
-        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout, { maxBodyBytes: Limits.resultBytes });
+        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout, { maxBodyBytes: Limits.resultBytes, agent: c.agent });
         response = runResponse(r.status, r.body, r.bodyBytes);
       } catch (err) {
         died = true;
@@ -373,7 +380,7 @@ export class Invoker {
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
       try {
-        const r = await postJson(c.container.host, c.container.port, '/init', body, left);
+        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { agent: c.agent });
         if (r.status === 200) return { kind: 'ok' };
         return { kind: 'failed', response: initFailure(r.status, r.body) };
       } catch (err) {
@@ -383,7 +390,9 @@ export class Invoker {
         // Refused or reset before any answer: the proxy is not listening yet (Docker's port proxy
         // accepts and then drops the connection), unless the container has already exited.
         const notYet = err instanceof ProxyHttpError && (err.kind === 'refused' || (err.kind === 'reset' && !err.responseStarted));
-        if (!notYet || (attempt > 2 && !(await c.container.isAlive().catch(() => false)))) {
+        // Only a container seen stopped counts as exited; a Docker API hiccup under load proves nothing.
+        if (!notYet || (attempt > 5 && !(await c.container.isAlive().catch(() => true)))) {
+          this.deps.log.warn({ err, attempt, container: c.container.name, alive: await c.container.isAlive().catch((e: unknown) => String(e)) }, 'init failed: the container is not answering');
           return { kind: 'exited', response: errorResponse(ActivationStatus.DeveloperError, (await diedOfOom(c)) ? Msg.oom : Msg.initExited) };
         }
         await new Promise((r) => setTimeout(r, Math.min(2 + attempt * 2, 20)));

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     },
     {
       id: String(config.id),
+      owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`,
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,

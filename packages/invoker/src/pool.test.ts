@@ -64,6 +64,7 @@ const tick = () => new Promise((r) => setTimeout(r, 5));
 function pool(factory: FakeFactory, over: Partial<ConstructorParameters<typeof ContainerPool>[1]> = {}): ContainerPool {
   return new ContainerPool(factory, {
     invokerId: 't',
+    owner: 'test/invoker-t',
     userMemoryMB: 512,
     pauseGraceMs: 50,
     idleTimeoutMs: 60_000,

@@ -33,6 +33,7 @@
  * before anything else (no memory is added: one container, one memory limit). When one of them fails
  * the container takes no more work and is removed once the others have finished.
  */
+import http from 'node:http';
 import type { Container, ContainerFactory } from '@whirl/core';
 import { LogBuffer } from './logs.js';
 
@@ -42,6 +43,12 @@ export interface PooledContainer {
   readonly seq: number;
   readonly container: Container;
   readonly logs: LogBuffer;
+  /**
+   * Keep-alive connections to this container only. A shared agent pools sockets by host:port, and
+   * Docker hands a removed container's published port to a new one: a pooled socket to the old
+   * container would then be reused for the new one and fail as if the action had crashed.
+   */
+  readonly agent: http.Agent;
   readonly kind: string;
   readonly image: string;
   readonly memoryMB: number;
@@ -87,6 +94,8 @@ export interface StemCell {
 
 export interface PoolOptions {
   invokerId: string;
+  /** Label value that marks this pool's containers (and only these) for clean-up. */
+  owner: string;
   userMemoryMB: number;
   pauseGraceMs: number;
   idleTimeoutMs: number;
@@ -122,7 +131,7 @@ export class ContainerPool {
   ) {}
 
   get labels(): Record<string, string> {
-    return { 'whirl.invoker': this.opts.invokerId };
+    return { 'whirl.invoker': this.opts.invokerId, 'whirl.owner': this.opts.owner };
   }
 
   submit(job: PoolJob): void {
@@ -329,6 +338,7 @@ export class ContainerPool {
       seq,
       container,
       logs: new LogBuffer(container),
+      agent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
       kind,
       image,
       memoryMB,
@@ -354,6 +364,7 @@ export class ContainerPool {
     c.state = 'removing';
     clearTimeout(c.timers.pause);
     clearTimeout(c.timers.idle);
+    c.agent.destroy();
     try {
       await c.container.destroy();
     } catch (err) {

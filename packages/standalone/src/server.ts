@@ -4,7 +4,7 @@
  * with a loud warning). The same controller and invoker code runs distributed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import pino, { type Logger } from 'pino';
@@ -99,6 +99,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     },
     {
       id: '0',
+      owner: `${instanceId(config.dataDir)}/invoker0`,
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -179,6 +180,23 @@ function blackboxAlias(image: string, manifest: RuntimeManifest): string {
   const m = /^(?:docker\.io\/)?openwhisk\/dockerskeleton(?::[\w.-]+)?$/.exec(image);
   const skeleton = manifest.blackboxes.find((b) => b.name === 'dockerskeleton');
   return m && skeleton ? imageName({ image: skeleton }) : image;
+}
+
+/**
+ * This deployment's id, kept in the data dir: it marks its containers, so that a restart (even after a
+ * crash) removes its own leftovers and nobody else's.
+ */
+export function instanceId(dataDir: string): string {
+  const file = path.join(dataDir, 'instance-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{16}$/.test(id)) return id;
+  } catch {
+    // first start
+  }
+  const id = randomBytes(8).toString('hex');
+  writeFileSync(file, `${id}\n`);
+  return id;
 }
 
 /** The guest subject, created on first start with a random key (never a well-known one). */
