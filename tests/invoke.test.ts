@@ -4,17 +4,11 @@
  * stem-cell hits, pause/resume, and the failure modes (init failure, application and developer
  * errors, timeout, out-of-memory, log truncation). Every activation id handed out must have a record.
  */
-import Dockerode from 'dockerode';
 import openwhisk from 'openwhisk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip } from '../packages/runtimes/src/testing/archives.js';
 import { http, startStandalone, waitFor, type RunningStandalone } from './helpers/standalone.js';
-
-const docker = new Dockerode();
-const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
+import { docker, dockerUp } from './helpers/docker.js';
 
 interface Activation {
   activationId: string;

@@ -3,15 +3,9 @@
  * (SIGKILL, no chance to clean up) reads back after the restart as a failed record, and the restarted
  * server removes the containers the dead one left behind.
  */
-import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { http, startStandalone, waitFor } from './helpers/standalone.js';
-
-const docker = new Dockerode();
-const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
+import { docker, dockerUp } from './helpers/docker.js';
 
 describe.skipIf(!dockerUp)('restart after a crash', () => {
   it('records the activations the crash interrupted and removes leftover containers', async () => {

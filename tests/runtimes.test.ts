@@ -4,18 +4,12 @@
  * executable on the docker skeleton, a missing image, and a Node.js action with concurrency 5 serving 5
  * parallel invokes in one container with each activation's logs its own.
  */
-import Dockerode from 'dockerode';
 import openwhisk from 'openwhisk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BLACKBOX_IMAGE, buildTestBlackboxImage } from '@whirl/runtimes';
 import { makeZip } from '../packages/runtimes/src/testing/archives.js';
 import { http, startStandalone, waitFor, type RunningStandalone } from './helpers/standalone.js';
-
-const docker = new Dockerode();
-const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
+import { docker, dockerUp } from './helpers/docker.js';
 
 interface Activation {
   activationId: string;

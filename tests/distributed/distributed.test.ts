@@ -4,18 +4,14 @@
  * balancer (homes, health, invoker loss and return), cache invalidation across controllers, stale
  * work expiry, and 503 when no invoker is left.
  */
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import openwhisk from 'openwhisk';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDistributed, type Distributed } from '../../deploy/dev/distributed.js';
 import { waitFor } from '../helpers/standalone.js';
+import { docker, dockerUp } from '../helpers/docker.js';
 
-const docker = new Dockerode();
-const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 async function call(

@@ -1,6 +1,6 @@
 /** The distributed controller's process configuration (environment variables). */
 import { z } from 'zod';
-import { parseConfig } from '@whirl/core';
+import { configFromEnv } from '@whirl/core';
 
 export const ControllerProcessConfigSchema = z.object({
   controllerId: z.string().regex(/^\d+$/, 'must be a whole number').default('0').describe('WHIRL_CONTROLLER_ID.'),
@@ -40,10 +40,5 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
 };
 
 export function loadControllerProcessConfig(env: Record<string, string | undefined>): Readonly<ControllerProcessConfig> {
-  const input: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const v = env[name];
-    if (v !== undefined && v !== '') input[key] = v;
-  }
-  return parseConfig(ControllerProcessConfigSchema, input);
+  return configFromEnv(ControllerProcessConfigSchema, ENV, env);
 }

@@ -40,3 +40,22 @@ export const envBool = z
     ctx.addIssue({ code: 'custom', message: `expected a boolean (true/false), got '${v}'` });
     return z.NEVER;
   });
+
+/**
+ * Reads a process's configuration from the environment: `names` maps each config key to its variable;
+ * unset or empty variables are left to the schema's defaults; `overrides` (parsed flags) win.
+ */
+export function configFromEnv<S extends z.ZodType>(
+  schema: S,
+  names: Record<string, string>,
+  env: Record<string, string | undefined>,
+  overrides: Record<string, unknown> = {},
+): Readonly<z.infer<S>> {
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(names)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  for (const [key, v] of Object.entries(overrides)) if (v !== undefined) input[key] = v;
+  return parseConfig(schema, input);
+}

@@ -1,6 +1,6 @@
 /** The distributed invoker's configuration: environment variables, parsed once, every problem at once. */
 import { z } from 'zod';
-import { envBool, parseConfig } from '@whirl/core';
+import { configFromEnv, envBool } from '@whirl/core';
 
 export const InvokerConfigSchema = z.object({
   id: z.coerce.number().int().min(0).describe('Instance number; the invoker consumes topic invoker<id>. WHIRL_INVOKER_ID.'),
@@ -43,12 +43,7 @@ const ENV: Record<keyof InvokerConfig, string> = {
 };
 
 export function loadInvokerConfig(env: Record<string, string | undefined>): Readonly<InvokerConfig> {
-  const input: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const v = env[name];
-    if (v !== undefined && v !== '') input[key] = v;
-  }
-  return parseConfig(InvokerConfigSchema, input);
+  return configFromEnv(InvokerConfigSchema, ENV, env);
 }
 
 /** Maps config keys back to the variables, so that error messages name what the operator sets. */

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { envBool, parseConfig } from '@whirl/core';
+import { configFromEnv, envBool } from '@whirl/core';
 
 export const StandaloneConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(3233).describe('HTTP port (0 picks a free one). --port, WHIRL_PORT.'),
@@ -55,14 +55,10 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     },
     strict: true,
   });
-  const input: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const v = env[name];
-    if (v !== undefined && v !== '') input[key] = v;
-  }
-  if (values.port !== undefined) input.port = values.port;
-  if (values.host !== undefined) input.host = values.host;
-  if (values['data-dir'] !== undefined) input.dataDir = values['data-dir'];
-  if (values.containers !== undefined) input.containers = values.containers;
-  return parseConfig(StandaloneConfigSchema, input);
+  return configFromEnv(StandaloneConfigSchema, ENV, env, {
+    port: values.port,
+    host: values.host,
+    dataDir: values['data-dir'],
+    containers: values.containers,
+  });
 }

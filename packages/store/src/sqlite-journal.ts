@@ -3,14 +3,11 @@
  * the stores (its own connection; WAL allows it). A begin and an end are one indexed insert and one
  * delete each, a few microseconds.
  */
-import Database from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 import type { ActivationJournal, PendingActivation } from '@whirl/core';
 
 export function openSqliteJournal(path: string): ActivationJournal {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(path);
   db.exec(`CREATE TABLE IF NOT EXISTS pending_activations (
     doc_id TEXT PRIMARY KEY,
     body   TEXT NOT NULL

@@ -3,14 +3,11 @@
  * stores (WAL allows it) and keeps its table outside the entity migrations, so that the two evolve
  * independently.
  */
-import Database from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 import type { AlarmSchedule, ScheduleStore } from '@whirl/core';
 
 export function openSqliteScheduleStore(path: string): ScheduleStore {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(path);
   db.exec(`CREATE TABLE IF NOT EXISTS alarm_schedules (
     id   TEXT PRIMARY KEY,
     body TEXT NOT NULL

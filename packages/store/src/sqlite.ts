@@ -4,7 +4,8 @@
  * exist so the CouchDB adapter can share the ports.
  */
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 import {
   ConflictError,
   Messages,
@@ -101,14 +102,8 @@ function migrate(db: Db): void {
 }
 
 export function openSqliteStores(path: string): SqliteStores {
-  const db = new Database(path);
+  const db = openSqliteFile(path);
   try {
-    db.pragma('journal_mode = WAL');
-    // NORMAL under WAL can lose the last commits on power loss but never corrupts; activations and
-    // entity writes are cheap to lose compared with an fsync per invoke.
-    db.pragma('synchronous = NORMAL');
-    // Another process (e.g. a CLI) may hold the write lock briefly.
-    db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (e) {

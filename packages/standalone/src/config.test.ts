@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@whirl/core';
+import { loadConfig } from './config.js';
+
+describe('standalone config', () => {
+  it('takes defaults, then environment, then flags', () => {
+    expect(loadConfig([], {})).toMatchObject({ port: 3233, dataDir: './.whirl', containers: 'auto', prewarm: true });
+    expect(loadConfig([], { WHIRL_PORT: '4000', WHIRL_PREWARM: 'off' })).toMatchObject({ port: 4000, prewarm: false });
+    expect(loadConfig(['--port', '5000', '--data-dir', '/x'], { WHIRL_PORT: '4000' })).toMatchObject({ port: 5000, dataDir: '/x' });
+  });
+
+  it('lists every problem at once and freezes the result', () => {
+    let err: unknown;
+    try {
+      loadConfig(['--containers', 'vm'], { WHIRL_PORT: 'eighty', WHIRL_PREWARM: 'maybe' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/port/);
+    expect(problems.join('\n')).toMatch(/containers/);
+    expect(problems.join('\n')).toMatch(/prewarm: expected a boolean/);
+    expect(Object.isFrozen(loadConfig([], {}))).toBe(true);
+  });
+
+  it('refuses unknown flags', () => {
+    expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option '--prot'/);
+  });
+});
