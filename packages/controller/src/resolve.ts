@@ -26,13 +26,32 @@ export interface ResolvedAction {
   binding?: string;
 }
 
-async function getPackage(cache: EntityCache, identity: Identity, ns: string, name: string): Promise<WhiskPackage> {
+/** A package the caller may read: its own, or one another namespace published. */
+export async function readablePackage(cache: EntityCache, identity: Identity, ns: string, name: string): Promise<WhiskPackage> {
   const own = ns === identity.namespace.name;
   const found = await cache.get(`${ns}/${name}`);
   if (!found) throw own ? new NotFoundError() : new ForbiddenError();
   if (found.doc.entityType !== 'package') throw own ? new ConflictError(Messages.wrongCollection) : new ForbiddenError();
   if (!own && !found.doc.publish) throw new ForbiddenError();
   return found.doc;
+}
+
+export interface ResolvedPackage {
+  /** The package as addressed (possibly a binding). */
+  addressed: WhiskPackage;
+  /** Where its actions live: the bound package for a binding, else the package itself. */
+  target: WhiskPackage;
+  /** Package parameters in precedence order (bound package < binding). */
+  parameters: KeyValue[];
+  /** `ns/binding` when reached through a binding. */
+  binding?: string;
+}
+
+export async function resolvePackage(cache: EntityCache, identity: Identity, ns: string, name: string): Promise<ResolvedPackage> {
+  const addressed = await readablePackage(cache, identity, ns, name);
+  if (!(addressed.binding && 'name' in addressed.binding)) return { addressed, target: addressed, parameters: addressed.parameters };
+  const bound = await readablePackage(cache, identity, addressed.binding.namespace, addressed.binding.name);
+  return { addressed, target: bound, parameters: [...bound.parameters, ...addressed.parameters], binding: `${ns}/${name}` };
 }
 
 export async function resolveAction(cache: EntityCache, identity: Identity, fqn: FullyQualifiedName): Promise<ResolvedAction> {
@@ -43,16 +62,10 @@ export async function resolveAction(cache: EntityCache, identity: Identity, fqn:
   if (fqn.pkg === undefined) {
     if (!own) throw new ForbiddenError();
   } else {
-    const pkg = await getPackage(cache, identity, fqn.namespace, fqn.pkg);
-    if (pkg.binding && 'name' in pkg.binding) {
-      const bound = await getPackage(cache, identity, pkg.binding.namespace, pkg.binding.name);
-      packageParams = [...bound.parameters, ...pkg.parameters];
-      binding = `${fqn.namespace}/${fqn.pkg}`;
-      docId = `${pkg.binding.namespace}/${pkg.binding.name}/${fqn.name}`;
-    } else {
-      packageParams = pkg.parameters;
-      docId = `${fqn.namespace}/${fqn.pkg}/${fqn.name}`;
-    }
+    const pkg = await resolvePackage(cache, identity, fqn.namespace, fqn.pkg);
+    packageParams = pkg.parameters;
+    binding = pkg.binding;
+    docId = `${pkg.target.namespace}/${pkg.target.name}/${fqn.name}`;
   }
   const found = await cache.get(docId);
   if (!found) throw new NotFoundError();

@@ -24,8 +24,8 @@ import { buildAction, renderAction, renderActionSummary } from '../action-doc.js
 import { identityOf, type Ctx } from '../context.js';
 import type { InvokeOutcome } from '../invoke.js';
 import { ownNamespace } from './common.js';
-import { invokeResolved, resolveNamespace, resolvePackage } from './resolve.js';
-import { resolveAction } from '../resolve.js';
+import { resolveNamespace } from './resolve.js';
+import { resolveAction, resolvePackage } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
 
 interface ActionParams {
@@ -46,7 +46,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   app.get<{ Params: { ns: string; pkg: string }; Querystring: Record<string, string | undefined> }>(`${base}/:pkg/`, async (req) => {
     // Another namespace's public package (or a binding to one) may be listed too.
     const identity = identityOf(req);
-    const resolved = await resolvePackage(ctx, identity, resolveNamespace(identity, req.params.ns), checkName(req.params.pkg));
+    const resolved = await resolvePackage(ctx.cache, identity, resolveNamespace(identity, req.params.ns), checkName(req.params.pkg));
     return listActions(ctx, `${resolved.target.namespace}/${resolved.target.name}`, false, req.query);
   });
 
@@ -59,7 +59,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
 
     app.put<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
       const identity = identityOf(req);
-      const { ns, pkg, name, docId } = target(req);
+      const { namespace: ns, pkg, name, docId } = target(req);
       const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
       const put = parseBody(ActionPutSchema, req.body);
       if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
@@ -84,7 +84,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     });
 
     app.delete<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
-      const { ns, pkg, docId } = target(req);
+      const { namespace: ns, pkg, docId } = target(req);
       if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
       const action = await loadAction(ctx, docId, false);
       await ctx.entities.delete(docId, action.rev);
@@ -102,7 +102,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       const waitMs = blockingTimeout(req.query.timeout, ctx.config.blockingWaitMs);
       const payload = invokePayload(req.body);
       const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
-      const outcome = await invokeResolved(ctx, {
+      const outcome = await ctx.invoker.invoke({
         identity,
         action,
         packageParams,
@@ -119,13 +119,13 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   }
 
   /** The addressed action; `own` (writes) requires the caller's namespace, reads and invokes may cross it. */
-  function target(req: ActionRequest, own = true): { namespace: string; ns: string; pkg?: string; name: string; docId: string } {
+  function target(req: ActionRequest, own = true): { namespace: string; pkg?: string; name: string; docId: string } {
     const identity: Identity = identityOf(req);
-    const ns = own ? ownNamespace(identity, req.params.ns) : req.params.ns === '_' ? identity.namespace.name : checkName(req.params.ns, 'namespace');
+    const namespace = own ? ownNamespace(identity, req.params.ns) : resolveNamespace(identity, req.params.ns);
     const name = checkName(req.params.name);
-    if (req.params.pkg === undefined) return { namespace: ns, ns, name, docId: `${ns}/${name}` };
+    if (req.params.pkg === undefined) return { namespace, name, docId: `${namespace}/${name}` };
     const pkg = checkName(req.params.pkg);
-    return { namespace: ns, ns, pkg, name, docId: `${ns}/${pkg}/${name}` };
+    return { namespace, pkg, name, docId: `${namespace}/${pkg}/${name}` };
   }
 }
 

@@ -27,7 +27,8 @@ import {
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
-import { getTyped, isBinding, readablePackage, resolveNamespace } from './resolve.js';
+import { getTyped, isBinding, resolveNamespace } from './resolve.js';
+import { readablePackage } from '../resolve.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -65,7 +66,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const identity = identityOf(req);
     const ns = resolveNamespace(identity, req.params.ns);
     const name = checkName(req.params.name);
-    const pkg = (await readablePackage(ctx, identity, ns, name)).doc;
+    const pkg = await readablePackage(ctx.cache, identity, ns, name);
     return renderPackageWithActions(ctx, identity, pkg);
   });
 
@@ -136,7 +137,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
 async function checkBindingTarget(ctx: Ctx, identity: Identity, b: PackageBinding): Promise<void> {
   let target: WhiskPackage;
   try {
-    target = (await readablePackage(ctx, identity, b.namespace, b.name)).doc;
+    target = await readablePackage(ctx.cache, identity, b.namespace, b.name);
   } catch (e) {
     if (e instanceof WhirlError && (e.statusCode === 404 || e.statusCode === 409)) throw new BadRequestError(Msg.bindingMissing);
     throw e;
@@ -192,7 +193,7 @@ async function renderPackageWithActions(ctx: Ctx, identity: Identity, pkg: Whisk
   let parameters = pkg.parameters;
   if (isBinding(pkg)) {
     try {
-      source = (await readablePackage(ctx, identity, pkg.binding.namespace, pkg.binding.name)).doc;
+      source = await readablePackage(ctx.cache, identity, pkg.binding.namespace, pkg.binding.name);
       parameters = mergeKeyValues(source.parameters, pkg.parameters);
     } catch (e) {
       // A binding whose target is gone (or no longer shared) still reads; it just has no actions.

@@ -28,7 +28,7 @@ import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
-import { getTyped, invokeResolved, requireTyped } from './resolve.js';
+import { getTyped, requireTyped } from './resolve.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -189,7 +189,7 @@ export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activat
         const [ns, pkg] = splitPath(rule.action.path);
         const resolved = await resolveAction(ctx.cache, req.identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name });
         // Counted against the firing namespace's action throttles like any invoke.
-        const outcome = await invokeResolved(ctx, {
+        const outcome = await ctx.invoker.invoke({
           identity: req.identity,
           action: resolved.action,
           packageParams: resolved.packageParams,
