@@ -113,7 +113,11 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
     await ow.actions.create({ name: 'other', action: 'function main() { return {}; }' });
     const o = await ow.actions.invoke({ name: 'other', blocking: true });
     handedOut.push(o.activationId);
-    const list = (await ow.activations.list({ limit: 3 })) as Activation[];
+    // The blocking answer comes before the record is stored (as in OpenWhisk): wait until it is listed.
+    const list = await waitFor('the newest activation listed first', async () => {
+      const l = (await ow.activations.list({ limit: 3 })) as Activation[];
+      return l[0]?.activationId === o.activationId ? l : undefined;
+    });
     expect(list[0]!.activationId).toBe(o.activationId);
     for (let i = 1; i < list.length; i++) expect(list[i - 1]!.start).toBeGreaterThanOrEqual(list[i]!.start);
     expect(list[0]).toMatchObject({ name: 'other', statusCode: 0, namespace: 'guest' });

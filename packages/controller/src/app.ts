@@ -4,7 +4,6 @@
  * (request ids, CORS, body parsing, the one error handler), then the open routes, then the
  * authenticated context with the entity routes.
  */
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -13,6 +12,7 @@ import {
   Messages,
   WhirlError,
   effectiveUserLimits,
+  randomHexId,
   type ActivationJournal,
   type Identity,
   type UserLimits,
@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     bodyLimit: Math.ceil(Limits.codeBytes * 1.4) + 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomBytes(16).toString('hex');
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomHexId();
     },
     routerOptions: { maxParamLength: 1024 },
   });

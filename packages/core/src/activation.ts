@@ -40,8 +40,24 @@ export interface ActivationRecord {
   annotations: KeyValue[];
 }
 
+/**
+ * Random ids come from a pooled buffer: one randomBytes call per 256 ids instead of one per request
+ * (it showed in the warm-path profile). Same entropy: 128 random bits each.
+ */
+let pool = Buffer.alloc(0);
+let offset = 0;
+export function randomHexId(): string {
+  if (offset + 16 > pool.length) {
+    pool = randomBytes(16 * 256);
+    offset = 0;
+  }
+  const id = pool.toString('hex', offset, offset + 16);
+  offset += 16;
+  return id;
+}
+
 export function newActivationId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHexId();
 }
 
 export function checkActivationId(id: string): string {

@@ -112,7 +112,13 @@ export class Invoker {
       env: { __OW_API_HOST: opts.apiHost, __OW_ALLOW_CONCURRENT: 'true' },
       log: deps.log,
     });
-    this.writer = new ActivationWriter(deps.activations, { log: deps.log });
+    this.writer = new ActivationWriter(deps.activations, {
+      log: deps.log,
+      // Journal entries close with their records, one transaction per batch.
+      afterWrite: async (records) => {
+        await deps.journal?.end(records.map((r) => ({ namespace: r.namespace, activationId: r.activationId })));
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -469,7 +475,6 @@ export class Invoker {
   private async finish(msg: ActivationMessage, record: ActivationRecord, resultSent: boolean): Promise<void> {
     try {
       await this.writer.write(record);
-      await this.deps.journal?.end([{ namespace: record.namespace, activationId: record.activationId }]);
     } catch (err) {
       // The journal entry stays, so the next start records the activation as lost rather than leave its id dangling.
       this.deps.log.error({ err, activationId: msg.activationId }, 'activation record could not be stored');

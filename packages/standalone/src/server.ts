@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import pino, { type Logger } from 'pino';
@@ -59,6 +60,9 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   await ensureSubject(stores.subjects, SYSTEM_NAMESPACE);
   const manifest = loadManifest();
 
+  // Containers are told where the API is (__OW_API_HOST) when they start, before the server listens,
+  // so a port of 0 is resolved to a concrete free port first.
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
   const factory = await chooseFactory(config, log);
   if (factory instanceof DockerContainerFactory) {
     const built = await ensureRuntimeImages({
@@ -105,7 +109,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       idleTimeoutMs: config.idleTimeoutMs,
       prewarm: config.prewarm,
       pullImages: config.pullImages,
-      apiHost: `http://${config.host}:${config.port}`,
+      apiHost: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     },
   );
   await invoker.start();
@@ -123,9 +127,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       },
     }),
   );
-  await app.listen({ port: config.port, host: config.host });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  await app.listen({ port, host: config.host });
   const apiHost = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const auth = `${guest.uuid}:${guest.key}`;
   writeFileSync(path.join(config.dataDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
@@ -180,6 +182,17 @@ function blackboxAlias(image: string, manifest: RuntimeManifest): string {
   const m = /^(?:docker\.io\/)?openwhisk\/dockerskeleton(?::[\w.-]+)?$/.exec(image);
   const skeleton = manifest.blackboxes.find((b) => b.name === 'dockerskeleton');
   return m && skeleton ? imageName({ image: skeleton }) : image;
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 /**
