@@ -4,6 +4,7 @@
  * (request ids, CORS, body parsing, the one error handler), then the open routes, then the
  * authenticated context with the entity routes.
  */
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -13,6 +14,8 @@ import {
   WhirlError,
   effectiveUserLimits,
   randomHexId,
+  ForbiddenError,
+  type AckMessage,
   type ActivationJournal,
   type Identity,
   type UserLimits,
@@ -54,6 +57,11 @@ export interface AppDeps extends ControllerDeps {
   waiter: ActivationWaiter;
   /** Write-ahead journal of activations in flight (standalone: SQLite). */
   journal?: ActivationJournal;
+  /**
+   * A direct channel for blocking results (distributed): invokers post results to `url` with `token`
+   * instead of sending them back over the bus. `url` is filled in once the server listens.
+   */
+  directAcks?: { url?: string; token: string };
   logger?: FastifyBaseLogger;
 }
 
@@ -96,6 +104,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       activations: deps.activations,
       controllerId: config.controllerId,
       maxQueueMs: config.maxQueueMs,
+      replyTo: () => (deps.directAcks?.url ? { url: deps.directAcks.url, token: deps.directAcks.token } : undefined),
       cache,
       throttles,
       userLimits,
@@ -134,6 +143,17 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   await app.register(async (open) => infoRoutes(open, ctx));
+  if (deps.directAcks) {
+    const expected = Buffer.from(deps.directAcks.token);
+    app.post('/__whirl/acks', async (req, reply) => {
+      const given = Buffer.from(String(req.headers['x-whirl-ack-token'] ?? ''));
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError();
+      const ack = req.body as AckMessage | undefined;
+      if (!ack || ack.v !== 1 || !ack.result) throw new BadRequestError('The request content was malformed: expected an ack with a result.');
+      deps.waiter.complete(ack.result);
+      return reply.code(204).send();
+    });
+  }
   await app.register(async (web) => webRoutes(web, ctx));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {

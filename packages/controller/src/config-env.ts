@@ -6,6 +6,11 @@ export const ControllerProcessConfigSchema = z.object({
   controllerId: z.string().regex(/^\d+$/, 'must be a whole number').default('0').describe('WHIRL_CONTROLLER_ID.'),
   controllers: z.coerce.number().int().min(1).default(1).describe('How many controllers share the invokers. WHIRL_CONTROLLERS.'),
   apiHost: z.string().default('https://127.0.0.1').describe('The public URL of the API (catalog hosturl, feeds). WHIRL_API_HOST.'),
+  advertiseUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe('How invokers reach this controller for direct result acks, e.g. http://controller0:3233. WHIRL_ADVERTISE_URL.'),
   port: z.coerce.number().int().min(0).max(65535).default(3233).describe('WHIRL_PORT.'),
   host: z.string().default('127.0.0.1').describe('WHIRL_HOST.'),
   kafkaBrokers: z.string().min(1).describe('Comma-separated host:port list. WHIRL_KAFKA_BROKERS.'),
@@ -25,6 +30,7 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
   controllerId: 'WHIRL_CONTROLLER_ID',
   controllers: 'WHIRL_CONTROLLERS',
   apiHost: 'WHIRL_API_HOST',
+  advertiseUrl: 'WHIRL_ADVERTISE_URL',
   port: 'WHIRL_PORT',
   host: 'WHIRL_HOST',
   kafkaBrokers: 'WHIRL_KAFKA_BROKERS',

@@ -59,6 +59,8 @@ export class InvokeService {
       controllerId: string;
       /** How long a queued activation may wait before the invoker records it as expired instead of running it. */
       maxQueueMs: number;
+      /** This controller's direct channel for blocking results (distributed); see ActivationMessage.replyTo. */
+      replyTo?: () => { url: string; token: string } | undefined;
       cache: EntityCache;
       throttles: Throttles;
       userLimits(identity: Identity): UserLimits;
@@ -133,6 +135,8 @@ export class InvokeService {
       ...(req.cause !== undefined ? { cause: req.cause } : {}),
       ...(req.annotations !== undefined ? { annotations: req.annotations } : {}),
     };
+    const replyTo = req.blocking ? this.deps.replyTo?.() : undefined;
+    if (replyTo) msg.replyTo = replyTo;
     // Journal first: from here on the id may reach the caller, so a record must follow even if we crash.
     const journalKey = { namespace: msg.user.namespace, activationId };
     await this.deps.journal?.begin({

@@ -76,8 +76,10 @@ async function main(): Promise<void> {
   });
   await lb.start();
 
+  const directAcks: { url?: string; token: string } = { token: randomBytes(24).toString('hex') };
   const { app, ctx } = await buildApp(
     {
+      directAcks,
       entities: stores.entities,
       activations: stores.activations,
       subjects: stores.subjects,
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  directAcks.url = `${config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`}/__whirl/acks`;
 
   // The catalog is installed by controller 0 (idempotent; the others read it from the store).
   if (id === '0') {

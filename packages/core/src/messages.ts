@@ -36,6 +36,11 @@ export const ActivationMessageSchema = z.object({
   /** Init parameters: go to /init's env. */
   initArgs: z.array(keyValue),
   cause: z.string().optional(),
+  /**
+   * Where the invoker may post a blocking caller's result directly (HTTP), skipping the bus hop back;
+   * the bus still carries the completion. `token` authenticates the post.
+   */
+  replyTo: z.object({ url: z.string(), token: z.string() }).optional(),
   /** Extra annotations for the record, e.g. causedBy. */
   annotations: z.array(keyValue).optional(),
 });

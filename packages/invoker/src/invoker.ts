@@ -7,6 +7,7 @@
  * Lifecycle: starting → running → draining → stopped. On stop it stops consuming, lets running
  * activations finish (up to a grace period), and removes its containers.
  */
+import http from 'node:http';
 import {
   ActivationStatus,
   Limits,
@@ -372,7 +373,9 @@ export class Invoker {
       if (action.limits.logs > 0) record.logs = logs.lines;
     }
     const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
-    await this.finish(msg, record, resultSent);
+    // The container is free as soon as its logs are in; storing the record and the completion ack
+    // go on without holding it (the next activation of this action may be waiting for it).
+    this.track(this.finish(msg, record, resultSent));
     return { keep };
   }
 
@@ -487,12 +490,43 @@ export class Invoker {
 
   private async publishAck(msg: ActivationMessage, body: Pick<AckMessage, 'result' | 'completion'>): Promise<void> {
     const ack: AckMessage = { v: 1, transid: msg.transid, activationId: msg.activationId, invoker: this.opts.id, ...body };
+    // A result alone goes straight to the waiting controller when it offered a direct channel; the
+    // bus is the fallback (and always carries completions, which must not be lost).
+    if (msg.replyTo && body.result && !body.completion && (await postAck(msg.replyTo, ack))) return;
     try {
       await this.deps.bus.publish(Topics.completed(msg.controller), encode(ack));
     } catch (err) {
       this.deps.log.error({ err, activationId: msg.activationId }, 'could not publish ack');
     }
   }
+}
+
+const ackAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** Posts an ack to a controller's direct channel; false when that did not work (use the bus). */
+function postAck(replyTo: { url: string; token: string }, ack: AckMessage): Promise<boolean> {
+  const body = Buffer.from(JSON.stringify(ack));
+  return new Promise((resolve) => {
+    let req: http.ClientRequest;
+    try {
+      req = http.request(replyTo.url, {
+        method: 'POST',
+        agent: ackAgent,
+        timeout: 2_000,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-whirl-ack-token': replyTo.token },
+      });
+    } catch {
+      resolve(false);
+      return;
+    }
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode === 204);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end(body);
+  });
 }
 
 /**
