@@ -23,7 +23,7 @@ import {
 import { Authenticator } from './auth.js';
 import { EntityCache } from './entity-cache.js';
 import { InvokeService } from './invoke.js';
-import { Throttles } from './throttle.js';
+import { Throttles, controllerShare } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import type { ActivationWaiter } from './waiter.js';
 import type { ControllerConfig } from './config.js';
@@ -77,7 +77,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   const cache = new EntityCache(deps.entities);
-  const throttles = new Throttles((ns) => deps.lb.inFlight(ns));
+  // With several controllers each enforces its share of every limit.
+  const throttles = new Throttles((ns) => deps.lb.inFlight(ns), controllerShare(config.controllers));
   const userLimits = (identity: Identity): UserLimits =>
     effectiveUserLimits(
       {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 export const ControllerConfigSchema = z.object({
   controllerId: z.string().default('0').describe('Instance id; acks arrive on topic completed<id>.'),
+  controllers: z.number().int().min(1).default(1).describe('How many controllers share the load; each enforces its share of the throttles.'),
   apiHost: z.string().default('http://127.0.0.1:3233').describe('URL actions use to call back (__OW_API_HOST).'),
   blockingWaitMs: z.number().int().min(1).max(60_000).default(60_000).describe('Longest blocking wait before 202.'),
   build: z.string().default('2026-11-27').describe('Build date shown by GET /api/v1.'),

@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     },
     ControllerConfigSchema.parse({
       controllerId: id,
+      controllers: config.controllers,
       maxQueueMs: config.maxQueueMs,
       limits: {
         invocationsPerMinute: config.invocationsPerMinute,

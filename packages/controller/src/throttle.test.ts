@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveUserLimits, TooManyRequestsError } from '@whirl/core';
-import { Throttles } from './throttle.js';
+import { Throttles, controllerShare } from './throttle.js';
 
 describe('throttles', () => {
   it('allows the limit per calendar minute, then refuses with Retry-After until the next minute', () => {
@@ -34,5 +34,17 @@ describe('throttles', () => {
   it('blocks everything with a limit of 0', () => {
     const t = new Throttles(() => 0);
     expect(() => t.fire('ns', effectiveUserLimits({ firesPerMinute: 0 }))).toThrow(/count: 1, allowed: 0/);
+  });
+});
+
+describe('throttle shares', () => {
+  it('gives each of several controllers its share of a limit, as OpenWhisk does', () => {
+    const t = new Throttles(() => 0, controllerShare(2));
+    const limits = effectiveUserLimits({ invocationsPerMinute: 10 });
+    for (let i = 0; i < 6; i++) t.invoke('ns', limits);
+    expect(() => t.invoke('ns', limits)).toThrow('Too many requests in the last minute (count: 7, allowed: 6).');
+    expect(controllerShare(3)(1)).toBe(1);
+    expect(controllerShare(2)(0)).toBe(0);
+    expect(controllerShare(1)(60)).toBe(60);
   });
 });

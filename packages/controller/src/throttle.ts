@@ -51,3 +51,11 @@ export class Throttles {
     }
   }
 }
+
+/**
+ * The share of a limit one of `n` controllers enforces, as OpenWhisk computes it:
+ * max(1, ceil(limit × 1.2) / n). A limit of 0 stays 0: it blocks everything.
+ */
+export function controllerShare(n: number): (limit: number) => number {
+  return (limit) => (n <= 1 || limit === 0 ? limit : Math.max(1, Math.floor(Math.ceil(limit * 1.2) / n)));
+}
