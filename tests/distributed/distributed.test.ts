@@ -48,7 +48,7 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     d = await startDistributed({
       controllers: 2,
       invokers: 2,
-      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000' },
+      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000', WHIRL_INVOCATIONS_PER_MINUTE: '1000' },
       log: () => {},
     });
     ow = openwhisk({ apihost: d.apiHost, api_key: d.auth, ignore_certs: true });
