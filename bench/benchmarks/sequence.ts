@@ -14,7 +14,8 @@ export const sequenceBench: Benchmark = {
   name: 'sequence',
   description: 'warm 5-step sequence: latency minus 5 × warm single latency, per step',
   async run(ctx) {
-    const w = await startStandaloneWhirl(ctx.scope);
+    // No stem cells: the first step's container is then named after it (the floor finds it by name).
+    const w = await startStandaloneWhirl(ctx.scope, { env: { WHIRL_PREWARM: 'false' } });
     const tag = runTag();
     const steps = Array.from({ length: STEPS }, (_, i) => `${tag}_s${i}`);
     for (const s of steps) await putAction(w, s);

@@ -62,7 +62,9 @@ export const warmLatencyBench: Benchmark = {
       const scope = new Scope();
       try {
         ctx.log(`warm-latency: starting ${mode} Whirl`);
-        const w = mode === 'standalone' ? await startStandaloneWhirl(scope) : await startDistributedWhirl(scope);
+        // No stem cells: the action's container is then named after it, which is how the floor finds it.
+        const env = { WHIRL_PREWARM: 'false' };
+        const w = mode === 'standalone' ? await startStandaloneWhirl(scope, { env }) : await startDistributedWhirl(scope, { env });
         const action = `${runTag()}_noop`;
         await putAction(w, action);
         const r = await warmLatency(scope, w, action, phaseSeconds(60));
