@@ -2,7 +2,8 @@
 # `pnpm test`: every test tier. Starts the services the tests need when they are missing (as root it
 # installs Debian's docker.io and tmux, and starts dockerd; the distributed tests start Kafka, the
 # CouchDB-API server and nginx themselves), builds the offline runtime images, runs typecheck, lint,
-# unit and end-to-end tests, stops whatever it started, and ends with one summary line.
+# unit and end-to-end tests and a smoke run of every benchmark, stops whatever it started, and ends
+# with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tmp
@@ -32,5 +33,13 @@ echo "== lint" && pnpm run lint
 status=0
 echo "== unit" && pnpm exec vitest run --project unit --reporter=default --reporter=json --outputFile=.tmp/results-unit.json || status=$?
 echo "== e2e" && pnpm exec vitest run --project e2e --no-file-parallelism --reporter=default --reporter=json --outputFile=.tmp/results-e2e.json || status=$?
+# Every benchmark once with one-second phases, so that none of them rots (figures are not judged here).
+echo "== bench smoke"
+if BENCH_SECONDS=1 BENCH_ACTIVATION_RECORDS=5000 pnpm bench >.tmp/bench-smoke.jsonl; then
+  echo "bench smoke: $(wc -l <.tmp/bench-smoke.jsonl) figures, see .tmp/bench-smoke.jsonl"
+else
+  echo "bench smoke FAILED (see above)" >&2
+  status=1
+fi
 node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json
 exit "$status"
