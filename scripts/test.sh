@@ -35,11 +35,13 @@ echo "== unit" && pnpm exec vitest run --project unit --reporter=default --repor
 echo "== e2e" && pnpm exec vitest run --project e2e --no-file-parallelism --reporter=default --reporter=json --outputFile=.tmp/results-e2e.json || status=$?
 # Every benchmark once with one-second phases, so that none of them rots (figures are not judged here).
 echo "== bench smoke"
+bench_failed=0
 if BENCH_SECONDS=1 BENCH_ACTIVATION_RECORDS=5000 pnpm bench >.tmp/bench-smoke.jsonl; then
   echo "bench smoke: $(wc -l <.tmp/bench-smoke.jsonl) figures, see .tmp/bench-smoke.jsonl"
 else
   echo "bench smoke FAILED (see above)" >&2
   status=1
+  bench_failed=1
 fi
-node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json
+node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json --failed "$bench_failed"
 exit "$status"
