@@ -25,7 +25,7 @@ import { EntityCache } from './entity-cache.js';
 import { InvokeService } from './invoke.js';
 import { Throttles, controllerShare } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
-import type { ActivationWaiter } from './waiter.js';
+import { applyAck, type ActivationWaiter } from './waiter.js';
 import type { ControllerConfig } from './config.js';
 import type { ControllerDeps, Ctx } from './context.js';
 import { infoRoutes } from './routes/info.js';
@@ -151,7 +151,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError();
       const ack = req.body as AckMessage | undefined;
       if (!ack || ack.v !== 1 || !ack.result) throw new BadRequestError('The request content was malformed: expected an ack with a result.');
-      deps.waiter.complete(ack.result);
+      applyAck(ack, deps.waiter, deps.lb);
       return reply.code(204).send();
     });
   }

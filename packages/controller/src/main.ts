@@ -28,7 +28,7 @@ import { ControllerConfigSchema } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer } from './loadbalancer/sharding.js';
-import { ActivationWaiter } from './waiter.js';
+import { ActivationWaiter, applyAck } from './waiter.js';
 
 async function main(): Promise<void> {
   let config;
@@ -70,9 +70,7 @@ async function main(): Promise<void> {
     },
   });
   await bus.subscribe(Topics.completed(id), `completed${id}`, async (m) => {
-    const ack = decodeAck(m.value);
-    if (ack.result) waiter.complete(ack.result);
-    if (ack.completion) lb.release(ack.activationId, ack.completion.isSystemError);
+    applyAck(decodeAck(m.value), waiter, lb);
   });
   await lb.start();
 

@@ -2,7 +2,7 @@
  * Blocking callers wait here for their activation's result ack. A waiter is registered before the
  * activation is published so that a fast invoker cannot answer before anyone listens.
  */
-import type { ActivationRecord } from '@whirl/core';
+import type { AckMessage, ActivationRecord } from '@whirl/core';
 
 interface Pending {
   resolve(r: ActivationRecord | undefined): void;
@@ -48,4 +48,21 @@ export class ActivationWaiter {
   close(): void {
     for (const id of [...this.pending.keys()]) this.cancel(id);
   }
+}
+
+/**
+ * What a controller does with an ack from an invoker (over the bus or the direct channel): a result
+ * answers the blocking caller and ends the activation's time in flight (storing its record may take a
+ * moment longer); a completion frees the slot if the result did not already. Releasing twice is a no-op.
+ */
+export function applyAck(
+  ack: AckMessage,
+  waiter: ActivationWaiter,
+  lb: { release(activationId: string, isSystemError?: boolean): void },
+): void {
+  if (ack.result) {
+    waiter.complete(ack.result);
+    lb.release(ack.activationId, ack.result.response.statusCode === 3);
+  }
+  if (ack.completion) lb.release(ack.activationId, ack.completion.isSystemError);
 }

@@ -21,6 +21,7 @@ import {
 } from '@whirl/core';
 import {
   ActivationWaiter,
+  applyAck,
   ControllerConfigSchema,
   LeanBalancer,
   SYSTEM_NAMESPACE,
@@ -78,9 +79,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const waiter = new ActivationWaiter();
   const lb = new LeanBalancer(bus, '0');
   await bus.subscribe(Topics.completed('0'), 'controller0', async (m) => {
-    const ack = decodeAck(m.value);
-    if (ack.result) waiter.complete(ack.result);
-    if (ack.completion) lb.release(ack.activationId, ack.completion.isSystemError);
+    applyAck(decodeAck(m.value), waiter, lb);
   });
 
   const invoker = new Invoker(
