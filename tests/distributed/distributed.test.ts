@@ -48,7 +48,7 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     d = await startDistributed({
       controllers: 2,
       invokers: 2,
-      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000', WHIRL_INVOCATIONS_PER_MINUTE: '1000' },
+      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000', WHIRL_INVOCATIONS_PER_MINUTE: '1000', WHIRL_ACK_TIMEOUT_MS: '8000' },
       log: () => {},
     });
     ow = openwhisk({ apihost: d.apiHost, api_key: d.auth, ignore_certs: true });
@@ -217,9 +217,31 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
         }, 60_000),
       ),
     );
-    const expired = records.filter((r) => /expired/.test(r.response.result.error ?? ''));
+    // Expired (the invoker came back and found them past their deadline), or recorded as lost by the
+    // controller when no ack came in time, or run: never missing.
+    const expired = records.filter((r) => /expired|did not complete/.test(r.response.result.error ?? ''));
     const ran = records.filter((r) => r.response.success);
     expect(expired.length + ran.length).toBe(queued.length);
+  });
+
+  it('records an activation whose invoker died while running it, once no ack comes', async () => {
+    await ow.actions.create({ name: 'stuck', action: 'function main() { return new Promise((r) => setTimeout(() => r({}), 60000)); }' });
+    const { activationId } = await ow.actions.invoke({ name: 'stuck' });
+    const container = await waitFor('the container running it', async () => {
+      const cs = (await docker.listContainers({ filters: { label: ['whirl.owner'], name: ['guest_stuck'] } })).filter((c) =>
+        (c.Labels['whirl.owner'] ?? '').startsWith(`${d.prefix}invoker`),
+      );
+      return cs[0];
+    });
+    const invoker = Number(container.Labels['whirl.invoker']);
+    await d.stopInvoker(invoker, 'SIGKILL');
+    const rec = await waitFor('the lost activation recorded', async () => {
+      const r = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/activations/${activationId}`);
+      return r.status === 200 ? (r.body as { response: { status: string; result: { error: string } } }) : undefined;
+    }, 30_000);
+    expect(rec.response).toMatchObject({ status: 'whisk internal error', result: { error: expect.stringMatching(/invoker stopped answering/) } });
+    await d.startInvoker(invoker);
+    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
   });
 
   it('answers 503 when no invoker is left', async () => {

@@ -21,6 +21,12 @@ export const ControllerProcessConfigSchema = z.object({
   concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('WHIRL_CONCURRENT_INVOCATIONS.'),
   firesPerMinute: z.coerce.number().int().min(0).default(60).describe('WHIRL_FIRES_PER_MINUTE.'),
   maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('WHIRL_MAX_ACTION_CONCURRENCY.'),
+  ackTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .optional()
+    .describe("How long to wait for an invoker's completion ack before forcing it; default max(timeout, 60 s) × 2 + 60 s. WHIRL_ACK_TIMEOUT_MS."),
   maxQueueMs: z.coerce.number().int().min(1000).default(300_000).describe('WHIRL_MAX_QUEUE_MS.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
 });
@@ -41,6 +47,7 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
   concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',
   firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
   maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
+  ackTimeoutMs: 'WHIRL_ACK_TIMEOUT_MS',
   maxQueueMs: 'WHIRL_MAX_QUEUE_MS',
   logLevel: 'WHIRL_LOG_LEVEL',
 };

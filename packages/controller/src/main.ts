@@ -11,6 +11,7 @@ import {
   decodeAck,
   defaultActionLimits,
   encode,
+  lostActivationRecord,
   newActivationId,
   type ActivationMessage,
   type EntityStore,
@@ -51,6 +52,14 @@ async function main(): Promise<void> {
     controllerId: id,
     controllers: config.controllers,
     log,
+    ...(config.ackTimeoutMs !== undefined ? { ackTimeoutMs: () => config.ackTimeoutMs! } : {}),
+    // No ack ever came (the invoker died or lost the message): the id handed out must still read back.
+    onForcedCompletion: async (p) => {
+      if (await stores.activations.get(p.namespace, p.activationId)) return;
+      await stores.activations.put([
+        lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.'),
+      ]);
+    },
     sendTestActivation: async (invoker) => {
       const msg: ActivationMessage = {
         v: 1,

@@ -136,6 +136,7 @@ export function errorResponse(statusCode: StatusCode, message: string): Activati
 export function lostActivationRecord(
   p: { namespace: string; activationId: string; received: number; subject: string; path: string; name: string; version: string; cause?: string; binding?: string },
   now: number,
+  reason = 'The activation did not complete: Whirl stopped before it finished, and it was not run again.',
 ): ActivationRecord {
   const annotations: KeyValue[] = [{ key: 'path', value: `${p.path}/${p.name}` }];
   if (p.binding !== undefined) annotations.push({ key: 'binding', value: p.binding });
@@ -150,10 +151,7 @@ export function lostActivationRecord(
     end: Math.max(now, p.received),
     duration: Math.max(0, now - p.received),
     ...(p.cause !== undefined ? { cause: p.cause } : {}),
-    response: errorResponse(
-      ActivationStatus.WhiskError,
-      'The activation did not complete: Whirl stopped before it finished, and it was not run again.',
-    ),
+    response: errorResponse(ActivationStatus.WhiskError, reason),
     logs: [],
     annotations,
   };

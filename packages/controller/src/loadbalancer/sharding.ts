@@ -43,6 +43,7 @@ import {
   encode,
   type ActivationMessage,
   type MessageBus,
+  type PendingActivation,
   type Subscription,
 } from '@whirl/core';
 import type { LoadBalancer, PublishOptions } from './lean.js';
@@ -73,6 +74,8 @@ interface InFlight {
   namespace: string;
   timer: NodeJS.Timeout;
   test: boolean;
+  /** What a record of the activation needs, should it have to be written here (forced completion). */
+  summary: PendingActivation;
 }
 
 export interface ShardingOptions {
@@ -81,6 +84,13 @@ export interface ShardingOptions {
   controllers: number;
   offlineAfterMs?: number;
   testIntervalMs?: number;
+  /**
+   * Called when an activation's ack never came (its invoker died or lost it): the controller makes
+   * sure the activation has a record, so that its id still reads back.
+   */
+  onForcedCompletion?: (activation: PendingActivation) => Promise<void>;
+  /** How long to wait for a completion ack; default OpenWhisk's max(timeout, 60 s) × 2 + 60 s. */
+  ackTimeoutMs?: (actionTimeoutMs: number) => number;
   /** Sends a health test activation to an invoker (the controller knows the test action). */
   sendTestActivation?: (invoker: number) => Promise<string | undefined>;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
@@ -193,15 +203,31 @@ export class ShardingBalancer implements LoadBalancer {
 
   private async send(inv: InvokerState, msg: ActivationMessage, o: PublishOptions, test: boolean): Promise<void> {
     inv.usedMB += o.memoryMB;
-    const ackTimeout = Math.max(o.timeoutMs, 60_000) * 2 + 60_000;
+    const ackTimeout = this.opts.ackTimeoutMs?.(o.timeoutMs) ?? Math.max(o.timeoutMs, 60_000) * 2 + 60_000;
     const timer = setTimeout(() => {
       const f = this.inflight.get(msg.activationId);
       if (!f) return;
       this.opts.log?.warn({ invoker: f.invoker, activationId: msg.activationId }, 'no completion ack in time; forcing completion');
       this.finish(msg.activationId, f, 'timeout');
+      if (!f.test) {
+        this.opts.onForcedCompletion?.(f.summary).catch((err: unknown) =>
+          this.opts.log?.warn({ err, activationId: msg.activationId }, 'could not record the lost activation'),
+        );
+      }
     }, ackTimeout);
     timer.unref();
-    this.inflight.set(msg.activationId, { invoker: inv.id, memoryMB: o.memoryMB, namespace: msg.user.namespace, timer, test });
+    const summary: PendingActivation = {
+      namespace: msg.user.namespace,
+      activationId: msg.activationId,
+      received: msg.received,
+      subject: msg.user.subject,
+      path: msg.action.path,
+      name: msg.action.name,
+      version: msg.action.version,
+      ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
+      ...(msg.action.binding !== undefined ? { binding: msg.action.binding } : {}),
+    };
+    this.inflight.set(msg.activationId, { invoker: inv.id, memoryMB: o.memoryMB, namespace: msg.user.namespace, timer, test, summary });
     if (!test) this.perNamespace.set(msg.user.namespace, this.inFlight(msg.user.namespace) + 1);
     try {
       await this.bus.publish(Topics.invoker(inv.id), encode(msg));
