@@ -88,6 +88,14 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
     expect(result).toEqual({ result: { greeting: 'hello warm' }, size: 25, status: 'success', success: true });
   });
 
+  it('puts what the code printed while loading into the cold activation\'s logs', async () => {
+    await ow.actions.create({ name: 'loader', action: 'console.log("loading module"); function main() { console.log("running"); return {}; }' });
+    const a = await ow.actions.invoke({ name: 'loader', blocking: true });
+    handedOut.push(a.activationId);
+    const logs = (await activation(a.activationId)).logs.map((l) => l.replace(/^\S+\s+/, ''));
+    expect(logs).toEqual(['stdout: loading module', 'stdout: running']);
+  });
+
   it('answers result=true with only the result, and non-blocking with 202 and an id', async () => {
     const r = await http(s, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true&result=true', { body: { name: 'r' } });
     expect(r.status).toBe(200);

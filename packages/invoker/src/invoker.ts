@@ -51,6 +51,8 @@ export interface RuntimeImages {
   blackboxImage?(image: string): string;
   /** Whether a blackbox image is one of the platform's native skeletons (which print sentinels). */
   isNativeBlackbox?(image: string): boolean;
+  /** Whether the runtime of a kind tags each log line with its activation id (Whirl's Node.js proxy). */
+  tagsLogLines?(kind: string): boolean;
   stemCells(): StemCell[];
 }
 
@@ -273,7 +275,9 @@ export class Invoker {
     const provideKey = annotation(action.annotations, 'provide-api-key');
     const withKey = provideKey === undefined || provideKey === true;
     const actionName = `/${action.namespace}/${action.name}`;
-    const concurrent = c.maxConcurrency > 1;
+    // Whirl's Node.js proxy tags every line with its activation (containers get __OW_ALLOW_CONCURRENT),
+    // so its logs can be told apart by tag; other runtimes' by position between sentinels.
+    const tagged = c.maxConcurrency > 1 || this.deps.runtimes.tagsLogLines?.(c.kind) === true;
     const logsFrom = c.logs.mark();
     let initTime: number | undefined;
     let timedOut = false;
@@ -352,17 +356,17 @@ export class Invoker {
       initTime,
       timedOut,
     });
-    c.finishing = true;
     // The blocking caller gets its result now; logs follow in the stored record.
     const resultSent = msg.blocking;
     if (resultSent) await this.publishAck(msg, { result: { ...record } });
+    const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
 
-    {
+    const collect = async (): Promise<void> => {
       // Collected even with a log limit of 0 (and then dropped): reading up to the sentinels keeps the
       // container's stream in step, so the next activation does not see this one's sentinels.
       const logs = await c.logs.collect({
         from: logsFrom,
-        ...(concurrent ? { activationId: msg.activationId } : {}),
+        ...(tagged ? { activationId: msg.activationId } : {}),
         limitBytes: action.limits.logs * 1024 * 1024,
         idleMs: action.limits.logs > 0 ? (this.opts.logIdleMs ?? 2_000) : 100,
         maxMs: Math.max(5, action.limits.logs) * 2_000,
@@ -371,8 +375,15 @@ export class Invoker {
         waitForSentinels: !died && (exec.kind !== 'blackbox' || (this.deps.runtimes.isNativeBlackbox?.(c.image) ?? false)),
       });
       if (action.limits.logs > 0) record.logs = logs.lines;
+    };
+    if (tagged) {
+      // Every line carries its activation's id, so the container can take the next activation while
+      // this one's logs are still arriving: collect them, then store, off the container's time.
+      this.track(collect().then(() => this.finish(msg, record, resultSent)));
+      return { keep };
     }
-    const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
+    c.finishing = true;
+    await collect();
     // The container is free as soon as its logs are in; storing the record and the completion ack
     // go on without holding it (the next activation of this action may be waiting for it).
     this.track(this.finish(msg, record, resultSent));

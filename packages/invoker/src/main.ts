@@ -39,6 +39,7 @@ async function main(): Promise<void> {
         },
         stemCells: () => stemCells(manifest),
         isNativeBlackbox: (image) => manifest.blackboxes.some((b) => imageName({ image: b }) === image),
+        tagsLogLines: (kind) => kind.startsWith('nodejs:'),
       },
       log,
     },

@@ -104,11 +104,19 @@ function guardStream(stream) {
 const outGuard = guardStream(process.stdout);
 const errGuard = guardStream(process.stderr);
 
+/** A line the action left unfinished still belongs to it: end it, tagged. */
+function flushPartialLines(ctx) {
+  const tag = '\x1e' + ctx.id + '\x1f';
+  if (ctx.out !== '') outGuard.raw(tag + ctx.out + '\n');
+  if (ctx.err !== '') errGuard.raw(tag + ctx.err + '\n');
+  ctx.out = '';
+  ctx.err = '';
+}
+
 function writeMarkers(ctx) {
   if (ctx) {
     const tag = '\x1e' + ctx.id + '\x1f';
-    if (ctx.out !== '') outGuard.raw(tag + ctx.out + '\n');
-    if (ctx.err !== '') errGuard.raw(tag + ctx.err + '\n');
+    flushPartialLines(ctx);
     outGuard.raw(tag + SENTINEL + '\n');
     errGuard.raw(tag + SENTINEL + '\n');
     return;
@@ -371,12 +379,16 @@ async function handle(req, res) {
     send(res, 500, { error: 'Bad request.' });
     return;
   }
-  const id = body && typeof body.activation_id === 'string' && /^[0-9a-f]{32}$/.test(body.activation_id) ? body.activation_id : undefined;
-  const ctx = ALLOW_CONCURRENT && url === '/run' && id ? { id, out: '', err: '' } : undefined;
-  const outcome = url === '/init' ? initCode(body) : ctx ? await activationContext.run(ctx, () => runCode(body)) : await runCode(body);
+  // /init output belongs to the activation that triggered it (its id is in the init env).
+  const rawId = url === '/run' ? body && body.activation_id : body && body.value && body.value.env && body.value.env.__OW_ACTIVATION_ID;
+  const id = typeof rawId === 'string' && /^[0-9a-f]{32}$/.test(rawId) ? rawId : undefined;
+  const ctx = ALLOW_CONCURRENT && id ? { id, out: '', err: '' } : undefined;
+  const work = () => (url === '/init' ? initCode(body) : runCode(body));
+  const outcome = ctx ? await activationContext.run(ctx, work) : await work();
   // Sentinels go out before the response so that, once the invoker has its answer, the end of
   // this activation's logs is already in the stream.
   if (outcome.markers) writeMarkers(ctx);
+  else if (ctx) flushPartialLines(ctx);
   send(res, outcome.code, outcome.body);
 }
 

@@ -97,6 +97,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         stemCells: () => stemCells(manifest),
         blackboxImage: (image) => blackboxAlias(image, manifest),
         isNativeBlackbox: (image) => manifest.blackboxes.some((b) => imageName({ image: b }) === image),
+        tagsLogLines: (kind) => kind.startsWith('nodejs:'),
       },
       log,
     },
