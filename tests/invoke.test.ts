@@ -78,8 +78,10 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
 
     const stored = await activation(warm.activationId);
     expect(stored.logs).toHaveLength(2);
-    expect(stored.logs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\s+stdout: hello warm$/);
-    expect(stored.logs[1]).toMatch(/ stderr: to stderr$/);
+    // stdout and stderr are two pipes: lines written in the same instant may arrive in either order.
+    const sorted = [...stored.logs].sort((a, b) => a.slice(31).localeCompare(b.slice(31)));
+    expect(sorted[0]).toMatch(/ stderr: to stderr$/);
+    expect(sorted[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\s+stdout: hello warm$/);
     expect(stored.logs.join('\n')).not.toMatch(/cold|XXX_THE_END/);
 
     const logs = await ow.activations.logs({ name: warm.activationId });
@@ -218,12 +220,16 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
     expect(a.response.status).toBe('action developer error');
     expect(String(a.response.result.error)).toMatch(/^Initialization has failed due to: /);
 
-    await ow.actions.create({ name: 'thrower', action: 'function main() { throw new Error("boom"); }' });
+    await ow.actions.create({ name: 'thrower', action: 'function main() { console.log("before the throw"); throw new Error("boom"); }' });
     const t = await http(s, 'POST', '/api/v1/namespaces/_/actions/thrower?blocking=true', { body: {} });
     expect(t.status).toBe(502);
     const ta = t.body as Activation;
     handedOut.push(ta.activationId);
     expect(ta.response).toMatchObject({ status: 'action developer error', result: { error: expect.stringMatching(/boom/) } });
+    // The container is removed after a developer error, but not before its logs are in.
+    const logs = (await activation(ta.activationId)).logs.join('\n');
+    expect(logs).toMatch(/stdout: before the throw/);
+    expect(logs).not.toMatch(/issue while collecting/);
   });
 
   it('kills an action at its timeout and marks the record', async () => {

@@ -376,9 +376,10 @@ export class Invoker {
       });
       if (action.limits.logs > 0) record.logs = logs.lines;
     };
-    if (tagged) {
+    if (tagged && keep) {
       // Every line carries its activation's id, so the container can take the next activation while
-      // this one's logs are still arriving: collect them, then store, off the container's time.
+      // this one's logs are still arriving: collect them, then store, off the container's time. (A
+      // container that is about to be removed keeps its logs collected first: removal ends its stream.)
       this.track(collect().then(() => this.finish(msg, record, resultSent)));
       return { keep };
     }
