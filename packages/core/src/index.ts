@@ -9,3 +9,4 @@ export * from './messages.js';
 export * from './config.js';
 export * from './schemas.js';
 export * from './schedules.js';
+export * from './zip.js';
