@@ -9,6 +9,8 @@
 # the server leaves "admin party" mode, so clients must use http://USER:PASSWORD@127.0.0.1:PORT.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$root/deploy/dev/lib.sh"
 port="${COUCHDB_PORT:-15984}"
 user="${COUCHDB_USER:-whirl}"
 password="${COUCHDB_PASSWORD:-whirl}"
@@ -55,14 +57,7 @@ JSON
   return 1
 }
 
-stop() {
-  [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile")"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-}
+stop() { stop_pid_file "$pidfile"; }
 
 case "${1:-}" in
   start) start ;;

@@ -6,6 +6,8 @@
 # The data root lives under the project's .tmp/ so that nothing outside the checkout is touched.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$root/deploy/dev/lib.sh"
 state="$root/.tmp/docker"
 pidfile="$state/dockerd.pid"
 
@@ -35,14 +37,10 @@ start() {
 
 stop() {
   [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile")"
   # Remove what tests may have left behind before the daemon goes.
   ids="$(docker ps -aq --filter label=whirl.invoker 2>/dev/null || true)"
   [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
+  stop_pid_file "$pidfile"
 }
 
 case "${1:-}" in

@@ -11,6 +11,8 @@
 #      WHIRL_CACHE (~/.cache/whirl) for the jars, KAFKA_HEAP (-Xmx512m).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$root/deploy/dev/lib.sh"
 version="${KAFKA_VERSION:-4.4.0}"
 port="${KAFKA_PORT:-19092}"
 cport="${KAFKA_CONTROLLER_PORT:-19093}"
@@ -134,15 +136,8 @@ L4J2
 # A cluster id is 16 random bytes in URL-safe base64 without padding, as `kafka-storage random-uuid` prints.
 uuid_base64() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
-stop() {
-  [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile")"
-  kill "$pid" 2>/dev/null || true
-  # A controlled shutdown takes a few seconds; after that, a kill loses nothing the tests care about.
-  for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-}
+# A controlled shutdown takes a few seconds; after 20 s, a kill loses nothing the tests care about.
+stop() { stop_pid_file "$pidfile" 80; }
 
 case "${1:-}" in
   start) start ;;
