@@ -65,11 +65,6 @@ export class LogBuffer {
     return seq;
   }
 
-  /** Drops everything buffered that no open mark still needs; returns how many lines were dropped. */
-  reset(): number {
-    return this.trim(this.base + this.lines.length);
-  }
-
   async collect(opts: CollectOptions): Promise<CollectedLogs> {
     const from = opts.from ?? this.base;
     try {
@@ -82,6 +77,7 @@ export class LogBuffer {
     }
   }
 
+  /** Drops lines before `upTo` that no open mark still needs. */
   private trim(upTo: number): number {
     const keepFrom = Math.min(upTo, ...this.marks.keys());
     const n = Math.max(0, keepFrom - this.base);
