@@ -3,9 +3,8 @@
  * (or shows) a subject with a random key in the distributed store, and sets per-namespace limits.
  * Reads WHIRL_COUCHDB_URL and WHIRL_DB_PREFIX like the controller.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { checkName, type UserLimits } from '@whirl/core';
+import { checkName, newCredential, type UserLimits } from '@whirl/core';
 import { openCouchStores } from '@whirl/store';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { limits: { type: 'string' } } });
@@ -21,7 +20,7 @@ try {
   const existing = await stores.subjects.getSubject(ns);
   let cred = existing?.namespaces.find((n) => n.name === ns);
   if (!cred) {
-    cred = { name: ns, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
+    cred = newCredential(ns);
     await stores.subjects.putSubject({ subject: ns, namespaces: [...(existing?.namespaces ?? []), cred] });
   }
   if (values.limits) await stores.subjects.putLimits(ns, JSON.parse(values.limits) as Partial<UserLimits>);

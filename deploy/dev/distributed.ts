@@ -5,11 +5,12 @@
  * it started on SIGINT/SIGTERM (or when `stop()` is called from a test).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { newCredential } from '@whirl/core';
 import { openCouchStores } from '@whirl/store';
 
 const run = promisify(execFile);
@@ -100,7 +101,7 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
 
   // The guest subject, with a random key.
   const stores = await openCouchStores(COUCH, { prefix });
-  const guest = { name: 'guest', uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
+  const guest = newCredential('guest');
   await stores.subjects.putSubject({ subject: 'guest', namespaces: [guest] });
   await stores.close();
 

@@ -8,3 +8,4 @@ export { installCatalog, SystemActions, SYSTEM_NAMESPACE } from './catalog/index
 export { createAlarms, AlarmService } from './alarms/index.js';
 export { manifestKinds } from './kinds.js';
 export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalancer/sharding.js';
+export { ensureSubject } from './subjects.js';

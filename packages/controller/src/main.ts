@@ -3,7 +3,7 @@
  * A distributed controller: CouchDB for subjects, entities and activations; Kafka to the invokers
  * (sharding balancer, health pings, completion acks) and to the other controllers (cache invalidation).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import {
   ConfigError,
@@ -29,6 +29,7 @@ import { ControllerConfigSchema } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer } from './loadbalancer/sharding.js';
+import { ensureSubject } from './subjects.js';
 import { ActivationWaiter, applyAck } from './waiter.js';
 
 async function main(): Promise<void> {
@@ -159,15 +160,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-async function ensureSubject(subjects: SubjectStore, name: string): Promise<NamespaceCredential> {
-  const existing = await subjects.getSubject(name);
-  const ns = existing?.namespaces.find((n) => n.name === name);
-  if (ns) return ns;
-  const cred = { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
-  await subjects.putSubject({ subject: name, namespaces: [cred] });
-  return cred;
 }
 
 /** OpenWhisk's `whisk.system/invokerHealthTestAction<C>`: returns its input; 128 MB. */

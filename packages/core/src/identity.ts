@@ -1,4 +1,5 @@
 /** Subjects own namespaces; a namespace has a uuid:key credential pair (OpenWhisk's subjects db). */
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { UserLimits } from './limits.js';
 
 export interface NamespaceCredential {
@@ -23,3 +24,8 @@ export interface Identity {
 }
 
 export const AUTH_KEY_LENGTH = 64;
+
+/** A fresh credential for a namespace: a random uuid and a random 64-character key (never a well-known one). */
+export function newCredential(name: string): NamespaceCredential {
+  return { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, AUTH_KEY_LENGTH) };
+}

@@ -3,7 +3,7 @@
  * (SQLite store, in-process bus) and Docker containers when a daemon answers (else local processes,
  * with a loud warning). The same controller and invoker code runs distributed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import {
 import {
   ActivationWaiter,
   applyAck,
+  ensureSubject,
   ControllerConfigSchema,
   LeanBalancer,
   SYSTEM_NAMESPACE,
@@ -210,16 +211,6 @@ export function instanceId(dataDir: string): string {
   const id = randomBytes(8).toString('hex');
   writeFileSync(file, `${id}\n`);
   return id;
-}
-
-/** The guest subject, created on first start with a random key (never a well-known one). */
-async function ensureSubject(subjects: SubjectStore, name: string): Promise<{ uuid: string; key: string }> {
-  const existing = await subjects.getSubject(name);
-  const ns = existing?.namespaces.find((n) => n.name === name);
-  if (ns) return { uuid: ns.uuid, key: ns.key };
-  const cred = { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
-  await subjects.putSubject({ subject: name, namespaces: [cred] });
-  return cred;
 }
 
 async function chooseFactory(config: Readonly<StandaloneConfig>, log: Logger): Promise<ContainerFactory> {
