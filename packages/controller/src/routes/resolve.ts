@@ -19,18 +19,12 @@ import {
   type WhiskPackage,
 } from '@whirl/core';
 import type { Ctx } from '../context.js';
-import type { InvokeOutcome, InvokeRequest } from '../invoke.js';
 
 type EntityOf<T extends EntityType> = Extract<WhiskEntity, { entityType: T }>;
 
 /** `_` → the caller's namespace; otherwise the name, checked. */
 export function resolveNamespace(identity: Identity, ns: string): string {
   return ns === '_' ? identity.namespace.name : checkName(ns, 'namespace');
-}
-
-/** 403 for another namespace's resource; the generic message, as for every other entitlement failure. */
-export function forbiddenTo(_resource: string): ForbiddenError {
-  return new ForbiddenError();
 }
 
 export function isBinding(p: WhiskPackage): p is WhiskPackage & { binding: PackageBinding } {

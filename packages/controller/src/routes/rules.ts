@@ -8,6 +8,7 @@ import {
   BadRequestError,
   ConflictError,
   Messages,
+  ForbiddenError,
   NotFoundError,
   RulePutSchema,
   WhirlError,
@@ -25,7 +26,7 @@ import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
-import { forbiddenTo, getTyped, requireTyped } from './resolve.js';
+import { getTyped, requireTyped } from './resolve.js';
 
 type Query = Record<string, string | undefined>;
 type Status = ReducedRule['status'];
@@ -146,7 +147,7 @@ function parseRef(input: string, identity: Identity): Ref {
 /** Triggers are never shared: another namespace's trigger is 403; a missing one is a 400. */
 async function checkTrigger(ctx: Ctx, identity: Identity, t: Ref): Promise<void> {
   const ns = t.path.split('/')[0]!;
-  if (ns !== identity.namespace.name) throw forbiddenTo(refId(t));
+  if (ns !== identity.namespace.name) throw new ForbiddenError();
   const missing = new BadRequestError(`trigger /${refId(t)} does not exist`);
   if (t.path.includes('/')) throw missing;
   try {
@@ -160,7 +161,7 @@ async function checkTrigger(ctx: Ctx, identity: Identity, t: Ref): Promise<void>
 /** The action must exist and be activatable by the caller (own, or in a public package). */
 async function checkAction(ctx: Ctx, identity: Identity, a: Ref): Promise<void> {
   const [ns, pkg] = a.path.includes('/') ? [a.path.slice(0, a.path.indexOf('/')), a.path.slice(a.path.indexOf('/') + 1)] : [a.path, undefined];
-  if (pkg === undefined && ns !== identity.namespace.name) throw forbiddenTo(refId(a));
+  if (pkg === undefined && ns !== identity.namespace.name) throw new ForbiddenError();
   try {
     await resolveAction(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: a.name });
   } catch (e) {
