@@ -37,6 +37,8 @@ import { packageRoutes } from './routes/packages.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ruleRoutes } from './routes/rules.js';
 import { SystemActions } from './catalog/system-actions.js';
+import { registerApiManagement } from './gateway/apimgmt.js';
+import { gatewayRoutes } from './gateway/routes.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -114,6 +116,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     }),
   };
 
+  registerApiManagement(ctx, systemActions);
+
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('X-Request-ID', req.id);
     // Web actions set their own CORS headers (or none, with web-custom-options).
@@ -156,6 +160,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     });
   }
   await app.register(async (web) => webRoutes(web, ctx));
+  await app.register(async (gateway) => gatewayRoutes(gateway, ctx));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {
       req.identity = await ctx.auth.require(req.headers.authorization);

@@ -10,7 +10,7 @@ export interface KeyValue {
   init?: boolean;
 }
 
-export type EntityType = 'action' | 'package' | 'trigger' | 'rule';
+export type EntityType = 'action' | 'package' | 'trigger' | 'rule' | 'api';
 
 export interface CodeExec {
   kind: string;
@@ -76,7 +76,17 @@ export interface WhiskRule extends EntityBase {
   action: { path: string; name: string };
 }
 
-export type WhiskEntity = WhiskAction | WhiskPackage | WhiskTrigger | WhiskRule;
+/**
+ * One API of the built-in gateway: a namespace's routes under one base path, kept as the swagger 2.0
+ * document the apimgmt actions return. Its name is `api:<basepath>`, which no other entity can take
+ * (entity names have no `:`), so it shares the namespace's id space without collisions.
+ */
+export interface WhiskApi extends EntityBase {
+  entityType: 'api';
+  swagger: Record<string, unknown>;
+}
+
+export type WhiskEntity = WhiskAction | WhiskPackage | WhiskTrigger | WhiskRule | WhiskApi;
 
 /** A stored document with its optimistic-concurrency revision. */
 export interface Revisioned<T> {

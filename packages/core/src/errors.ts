@@ -86,6 +86,20 @@ export class UnauthorizedError extends WhirlError {
   }
 }
 
+/** A wrong verb on a path that exists; `allow` lists the verbs it serves. */
+export class MethodNotAllowedError extends WhirlError {
+  constructor(message: string, allow: string) {
+    super('METHOD_NOT_ALLOWED', message, { headers: { Allow: allow } });
+  }
+}
+
+/** A gateway API's key is missing or wrong: a 401 without a Basic challenge (browsers must not prompt). */
+export class ApiKeyError extends WhirlError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+  }
+}
+
 export class TooManyRequestsError extends WhirlError {
   constructor(message: string, retryAfterSeconds: number) {
     super('TOO_MANY_REQUESTS', message, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });

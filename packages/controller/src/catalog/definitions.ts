@@ -200,6 +200,35 @@ const alarms: CatalogAction[] = [
   },
 ];
 
+/** Never reached in practice: the controller runs these itself (gateway/apimgmt.ts). */
+const apimgmtStub = `function main() {
+  return { statusCode: 500, body: { error: 'This route management action runs inside the Whirl controller.' } };
+}
+`;
+
+/**
+ * `/whisk.system/apimgmt`: the route management web actions of the built-in API gateway. They need
+ * the caller's credentials (`require-whisk-auth`), which tell whose APIs are meant.
+ */
+const apimgmtAction = (name: string, handler: string, description: string): CatalogAction => ({
+  name,
+  code: apimgmtStub,
+  annotations: [
+    { key: 'description', value: description },
+    { key: 'web-export', value: true },
+    { key: 'raw-http', value: false },
+    { key: 'final', value: true },
+    { key: 'require-whisk-auth', value: true },
+    { key: INTERNAL_ANNOTATION, value: handler },
+  ],
+});
+
+const apimgmt: CatalogAction[] = [
+  apimgmtAction('createApi', 'apimgmt/createApi', 'Create an API route (or import a swagger document)'),
+  apimgmtAction('getApi', 'apimgmt/getApi', 'Get the APIs of the caller, or one by base path or name'),
+  apimgmtAction('deleteApi', 'apimgmt/deleteApi', 'Delete an API, one of its paths, or one operation of a path'),
+];
+
 export function catalogPackages(apiHost: string): CatalogPackage[] {
   return [
     {
@@ -216,6 +245,12 @@ export function catalogPackages(apiHost: string): CatalogPackage[] {
       ],
       annotations: [{ key: 'description', value: 'Alarms and periodic utility' }],
       actions: alarms,
+    },
+    {
+      name: 'apimgmt',
+      parameters: [],
+      annotations: [{ key: 'description', value: 'API gateway route management' }],
+      actions: apimgmt,
     },
   ];
 }

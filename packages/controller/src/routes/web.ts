@@ -25,7 +25,7 @@ import {
 import type { Ctx } from '../context.js';
 
 const EXTENSIONS = ['json', 'html', 'http', 'svg', 'text'] as const;
-type Extension = (typeof EXTENSIONS)[number];
+export type Extension = (typeof EXTENSIONS)[number];
 const RESERVED = ['__ow_method', '__ow_headers', '__ow_path', '__ow_user', '__ow_query', '__ow_body'];
 const CORS_METHODS = 'OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH';
 const CORS_HEADERS_DEFAULT = 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent';
@@ -33,11 +33,43 @@ const processingError = 'There was an error processing your request.';
 
 class WebResponseError extends BadRequestError {}
 
-export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
-  // Web actions take any content type; the body is kept raw and interpreted below.
+/** Which web action a request runs, and how its result becomes the response. */
+export interface WebTarget {
+  namespace: string;
+  /** undefined for `default`. */
+  pkg: string | undefined;
+  name: string;
+  ext: Extension;
+  /** `__ow_path`. */
+  restPath: string;
+}
+
+export interface WebServeOptions {
+  /** Add the web-action CORS headers and answer OPTIONS (unless the action asks for web-custom-options). */
+  cors: boolean;
+  /**
+   * The caller reached the action through a gateway route its owner created, so a `require-whisk-auth`
+   * secret is satisfied as OpenWhisk's gateway satisfies it (it sends the secret itself).
+   */
+  trustedSecret?: boolean;
+  /** The error for a missing action (`missing`) or one that is not web-exported (`not-web`). */
+  notFound?: (why: 'missing' | 'not-web') => WhirlError;
+}
+
+export type WebServe = (req: FastifyRequest, reply: FastifyReply, target: WebTarget, opts: WebServeOptions) => Promise<FastifyReply>;
+
+export function isWebExtension(ext: string): ext is Extension {
+  return (EXTENSIONS as readonly string[]).includes(ext);
+}
+
+/** Web actions take any content type; the body is kept raw and interpreted by the action's request mapping. */
+export function rawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
 
+/** Runs one web action for one HTTP request; shared by `/api/v1/web` and the API gateway. */
+export function webActionServer(ctx: Ctx): WebServe {
   const owners = new Map<string, { identity: Identity | undefined; expires: number }>();
   const ownerOf = async (ns: string): Promise<Identity | undefined> => {
     const hit = owners.get(ns);
@@ -49,28 +81,16 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     return identity;
   };
 
-  app.all('/api/v1/web/*', async (req, reply) => {
+  return async (req, reply, target, opts) => {
     const received = Date.now();
-    const path = (req.url.split('?')[0] ?? '').slice('/api/v1/web/'.length);
-    const segments = path.split('/').map((s) => decodeURIComponent(s));
-    if (segments.length < 3 || segments.some((s, i) => i < 3 && s === '')) throw new NotFoundError();
-    const [ns, pkgName, actionSegment] = segments as [string, string, string];
-    const restPath = segments.length > 3 ? `/${segments.slice(3).join('/')}` : '';
-    let name = actionSegment;
-    let ext: Extension = 'http';
-    const dot = actionSegment.lastIndexOf('.');
-    if (dot > 0 && (EXTENSIONS as readonly string[]).includes(actionSegment.slice(dot + 1))) {
-      ext = actionSegment.slice(dot + 1) as Extension;
-      name = actionSegment.slice(0, dot);
-    }
-    checkName(ns, 'namespace');
-    checkName(name);
+    const { namespace: ns, pkg, name, ext, restPath } = target;
+    const missing = (why: 'missing' | 'not-web'): WhirlError => opts.notFound?.(why) ?? new NotFoundError();
     const owner = await ownerOf(ns);
-    if (!owner) throw new NotFoundError();
-    const { action, packageParams, binding } = await findWebAction(ctx, ns, pkgName === 'default' ? undefined : checkName(pkgName), name);
+    if (!owner) throw missing('missing');
+    const { action, packageParams, binding } = await findWebAction(ctx, ns, pkg, name, missing);
     const a = action.doc;
     const customOptions = annotation(a.annotations, 'web-custom-options') === true;
-    if (!customOptions) {
+    if (opts.cors && !customOptions) {
       void reply.header('Access-Control-Allow-Origin', '*');
       void reply.header('Access-Control-Allow-Methods', CORS_METHODS);
       const asked = req.headers['access-control-request-headers'];
@@ -85,7 +105,7 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     } catch (e) {
       if (!(e instanceof WhirlError)) throw e;
     }
-    checkWhiskAuth(a, req, caller);
+    checkWhiskAuth(a, req, caller, opts.trustedSecret === true);
 
     const raw = annotation(a.annotations, 'raw-http') === true;
     const payload = requestParams(req, raw, restPath, caller);
@@ -98,7 +118,9 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
         }
       }
     }
-    ctx.throttles.invoke(owner.namespace.name, ctx.userLimits(owner));
+    // In-controller system actions (route management) cost no container, so they do not count
+    // against the system namespace's invocation rate that every caller would share.
+    if (!ctx.systemActions.handlerFor(a)) ctx.throttles.invoke(owner.namespace.name, ctx.userLimits(owner));
     const outcome = await ctx.invoker.invoke({
       identity: owner,
       action,
@@ -121,6 +143,30 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     let result = record.response.result;
     if (code === ActivationStatus.ApplicationError && isObject(result)) result = result.error;
     return project(reply, ext, result);
+  };
+}
+
+export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  rawBodies(app);
+  const serve = webActionServer(ctx);
+
+  app.all('/api/v1/web/*', async (req, reply) => {
+    const path = (req.url.split('?')[0] ?? '').slice('/api/v1/web/'.length);
+    const segments = path.split('/').map((s) => decodeURIComponent(s));
+    if (segments.length < 3 || segments.some((s, i) => i < 3 && s === '')) throw new NotFoundError();
+    const [ns, pkgName, actionSegment] = segments as [string, string, string];
+    const restPath = segments.length > 3 ? `/${segments.slice(3).join('/')}` : '';
+    let name = actionSegment;
+    let ext: Extension = 'http';
+    const dot = actionSegment.lastIndexOf('.');
+    if (dot > 0 && isWebExtension(actionSegment.slice(dot + 1))) {
+      ext = actionSegment.slice(dot + 1) as Extension;
+      name = actionSegment.slice(0, dot);
+    }
+    checkName(ns, 'namespace');
+    checkName(name);
+    const pkg = pkgName === 'default' ? undefined : checkName(pkgName);
+    return serve(req, reply, { namespace: ns, pkg, name, ext, restPath }, { cors: true });
   });
 }
 
@@ -129,17 +175,18 @@ async function findWebAction(
   ns: string,
   pkg: string | undefined,
   name: string,
+  missing: (why: 'missing' | 'not-web') => WhirlError,
 ): Promise<{ action: Revisioned<WhiskAction>; packageParams: KeyValue[]; binding?: string }> {
   let docId = `${ns}/${name}`;
   let packageParams: KeyValue[] = [];
   let binding: string | undefined;
   if (pkg !== undefined) {
     const p = await ctx.cache.get(`${ns}/${pkg}`);
-    if (!p || p.doc.entityType !== 'package') throw new NotFoundError();
+    if (!p || p.doc.entityType !== 'package') throw missing('missing');
     const pdoc: WhiskPackage = p.doc;
     if (pdoc.binding && 'name' in pdoc.binding) {
       const bound = await ctx.cache.get(`${pdoc.binding.namespace}/${pdoc.binding.name}`);
-      if (!bound || bound.doc.entityType !== 'package') throw new NotFoundError();
+      if (!bound || bound.doc.entityType !== 'package') throw missing('missing');
       packageParams = [...bound.doc.parameters, ...pdoc.parameters];
       binding = `${ns}/${pkg}`;
       docId = `${pdoc.binding.namespace}/${pdoc.binding.name}/${name}`;
@@ -149,16 +196,17 @@ async function findWebAction(
     }
   }
   const found = await ctx.cache.get(docId);
-  if (!found || found.doc.entityType !== 'action') throw new NotFoundError();
+  if (!found || found.doc.entityType !== 'action') throw missing('missing');
   const webExport = annotation(found.doc.annotations, 'web-export');
-  if (webExport !== true && webExport !== 'true') throw new NotFoundError();
+  if (webExport !== true && webExport !== 'true') throw missing('not-web');
   return { action: found as Revisioned<WhiskAction>, packageParams, ...(binding !== undefined ? { binding } : {}) };
 }
 
 /** `require-whisk-auth`: true needs valid credentials; a string or number needs that secret in X-Require-Whisk-Auth. */
-function checkWhiskAuth(a: WhiskAction, req: FastifyRequest, caller: Identity | undefined): void {
+function checkWhiskAuth(a: WhiskAction, req: FastifyRequest, caller: Identity | undefined, trustedSecret: boolean): void {
   const required = annotation(a.annotations, 'require-whisk-auth');
   if (required === undefined || required === false) return;
+  if (trustedSecret && (typeof required === 'string' || typeof required === 'number')) return;
   if (required === true) {
     if (!caller) throw new UnauthorizedError('The resource requires authentication, which was not supplied with the request');
     return;
