@@ -15,6 +15,7 @@ import { makePackageCommand } from './commands/package/index.js';
 import { makeNamespaceCommand } from './commands/namespace/index.js';
 import { makePropertyCommand } from './commands/property/index.js';
 import { makeRuleCommand } from './commands/rule/index.js';
+import { makeApiCommand } from './commands/api/index.js';
 import { makeTriggerCommand } from './commands/trigger/index.js';
 import { makeCompletionCommand } from './commands/root/completion.js';
 import { makeListCommand } from './commands/root/list.js';
@@ -53,6 +54,7 @@ export function makeRootCommand(f: Factory): Command {
     .addCommand(makePackageCommand(f))
     .addCommand(makeTriggerCommand(f))
     .addCommand(makeRuleCommand(f))
+    .addCommand(makeApiCommand(f))
     .addCommand(makeNamespaceCommand(f))
     .addCommand(makeListCommand(f))
     .addCommand(makePropertyCommand(f))

@@ -10,7 +10,11 @@ import type {
   ActionPut,
   Activation,
   ActivationResponse,
+  ApiDocRequest,
   ApiInfo,
+  ApiList,
+  ApiMgmtQuery,
+  ApiValue,
   Package,
   PackagePut,
   Rule,
@@ -273,6 +277,17 @@ export class WhiskClient {
   }
   deleteRule(ns: string, name: string): Promise<Rule> {
     return this.call<Rule>('DELETE', `${this.ns(ns)}/rules/${encodeURIComponent(name)}`);
+  }
+
+  // --- API gateway: the route management web actions, as wsk calls them
+  createApi(apidoc: ApiDocRequest, q: ApiMgmtQuery & { responsetype?: string }): Promise<ApiValue> {
+    return this.call<ApiValue>('POST', '/web/whisk.system/apimgmt/createApi.http', { query: q, body: { apidoc } });
+  }
+  getApis(q: ApiMgmtQuery & { basepath?: string; relpath?: string; operation?: string; limit?: number; skip?: number }): Promise<ApiList> {
+    return this.call<ApiList>('GET', '/web/whisk.system/apimgmt/getApi.http', { query: q });
+  }
+  deleteApi(q: ApiMgmtQuery & { basepath: string; relpath?: string; operation?: string }): Promise<unknown> {
+    return this.call<unknown>('DELETE', '/web/whisk.system/apimgmt/deleteApi.http', { query: { ...q, force: true } });
   }
 }
 

@@ -132,3 +132,51 @@ export interface ApiInfo {
 export function annotationValue(list: readonly KeyValue[] | undefined, key: string): unknown {
   return list?.find((kv) => kv.key === key)?.value;
 }
+
+/** An operation's action in an API gateway swagger (OpenWhisk's `x-openwhisk`). */
+export interface ApiXOpenWhisk {
+  namespace: string;
+  package?: string;
+  action: string;
+  url?: string;
+}
+
+export interface ApiSwagger {
+  swagger?: string;
+  basePath?: string;
+  info?: { title?: string; version?: string };
+  paths?: Record<string, Record<string, { operationId?: string; 'x-openwhisk'?: ApiXOpenWhisk } | unknown>>;
+  [key: string]: unknown;
+}
+
+/** One API as the apimgmt actions answer it (`apis[].value`, or the createApi reply). */
+export interface ApiValue {
+  namespace: string;
+  gwApiUrl: string;
+  gwApiActivated: boolean;
+  tenantId: string;
+  apidoc: ApiSwagger;
+}
+
+export interface ApiList {
+  apis: { id?: string; key?: string; value: ApiValue }[];
+}
+
+export interface ApiDocRequest {
+  namespace: string;
+  gatewayBasePath?: string;
+  gatewayPath?: string;
+  gatewayMethod?: string;
+  id?: string;
+  apiName?: string;
+  pathParameters?: { name: string; in: 'path'; description: string; required: boolean; type: string }[];
+  action?: { name: string; namespace: string; backendMethod: string; backendUrl: string; authkey: string; secureKey?: unknown };
+  swagger?: string;
+}
+
+/** The query every apimgmt call carries: wsk's space id (the key's uuid) and API gateway token. */
+export interface ApiMgmtQuery {
+  spaceguid?: string;
+  accesstoken?: string;
+  [key: string]: string | number | boolean | undefined;
+}

@@ -1,0 +1,1 @@
+export { makeApiCommand } from './api.js';
