@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { ApiDocRequest, ApiList, ApiSwagger, ApiXOpenWhisk } from '../../api/types.js';
 import { annotationValue } from '../../api/types.js';
-import { UsageError } from '../../exit.js';
+import { CliError, ExitCode, UsageError } from '../../exit.js';
 import type { Factory } from '../../factory.js';
 import { normalizeApiHost } from '../../config.js';
 import { parseQName } from '../../names.js';
@@ -136,7 +136,7 @@ export async function runApiCreate(o: ApiCreateOptions): Promise<void> {
     const action = await attempt(`Unable to get action '${fq}'`, () => o.client().getAction(q.namespace, q.entity, false));
     const web = annotationValue(action.annotations, 'web-export');
     if (web !== true && web !== 'true') {
-      throw new UsageError(`Action '${fq}' is not a web action. Issue 'wsk action update "${fq}" --web true' to convert the action to a web action.`);
+      throw new CliError(`Action '${fq}' is not a web action. Issue 'wsk action update "${fq}" --web true' to convert the action to a web action.`, ExitCode.error);
     }
     const secureKey = annotationValue(action.annotations, 'require-whisk-auth');
     const host = normalizeApiHost(cfg.apihost.value ?? '');
@@ -205,7 +205,7 @@ export async function runApiGet(o: ApiGetOptions): Promise<void> {
   const value = res.apis[0]?.value;
   const shown: unknown = o.full === true ? value : value?.apidoc;
   if (shown === undefined) {
-    throw new UsageError(o.api.startsWith('/') ? `API does not exist for basepath ${o.api}` : `API does not exist for API name ${o.api}`);
+    throw new CliError(o.api.startsWith('/') ? `API does not exist for basepath ${o.api}` : `API does not exist for API name ${o.api}`, ExitCode.error);
   }
   if (format === 'yaml') {
     const { stringify } = await import('yaml');
