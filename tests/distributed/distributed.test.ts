@@ -183,6 +183,41 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(second.body).toEqual({ v: 2 });
   });
 
+  it('serves an API gateway route created through one controller on the other and through nginx', async () => {
+    const [c0, c1] = d.controllerUrls as [string, string];
+    for (const [name, word] of [['gwone', 'one'], ['gwtwo', 'two']] as const) {
+      const r = await call(c0, d.auth, 'PUT', `/api/v1/namespaces/_/actions/${name}?overwrite=true`, {
+        exec: { kind: 'nodejs:20', code: `function main(p) { return { said: "${word}", name: p.name }; }` },
+        annotations: [{ key: 'web-export', value: true }],
+      });
+      expect(r.status).toBe(200);
+    }
+    const route = (action: string) =>
+      call(c0, d.auth, 'POST', '/api/v1/web/whisk.system/apimgmt/createApi.http', {
+        apidoc: { namespace: '_', gatewayBasePath: '/gw', gatewayPath: '/hello', gatewayMethod: 'GET', action: { name: action, namespace: '_', backendMethod: 'GET', backendUrl: 'x', authkey: d.auth } },
+      });
+    expect((await route('gwone')).status).toBe(200);
+    // Through nginx: the URL it hands out carries nginx's host and port.
+    const listed = await call(d.apiHost, d.auth, 'GET', '/api/v1/web/whisk.system/apimgmt/getApi.http?basepath=/gw');
+    const gwApiUrl = (listed.body as { apis: { value: { gwApiUrl: string } }[] }).apis[0]!.value.gwApiUrl;
+    expect(gwApiUrl).toBe(`${d.apiHost}/api/guest/gw`);
+    const viaNginx = await call(d.apiHost, null, 'GET', '/api/guest/gw/hello?name=edge');
+    expect(viaNginx.body).toEqual({ said: 'one', name: 'edge' });
+    // controller1 now holds the API in its cache; an update made on controller0 must still reach it.
+    expect((await call(c1, null, 'GET', '/api/guest/gw/hello')).body).toMatchObject({ said: 'one' });
+    expect((await route('gwtwo')).status).toBe(200);
+    const updated = await waitFor('controller1 to serve the updated route', async () => {
+      const r = await call(c1, null, 'GET', '/api/guest/gw/hello');
+      return (r.body as { said?: string }).said === 'two' ? r : undefined;
+    }, 5_000);
+    expect(updated.body).toMatchObject({ said: 'two' });
+    expect((await call(c0, d.auth, 'DELETE', '/api/v1/web/whisk.system/apimgmt/deleteApi.http?basepath=/gw')).status).toBe(200);
+    await waitFor('controller1 to drop the deleted route', async () => {
+      const r = await call(c1, null, 'GET', '/api/guest/gw/hello');
+      return r.status === 404 ? r : undefined;
+    }, 5_000);
+  });
+
   it('keeps serving when an invoker dies, records expired work, and takes the invoker back', async () => {
     await ow.actions.create({ name: 'survivor', action: 'function main() { return { ok: true }; }' });
     // Kill invoker 1 without a goodbye: the controllers notice after 10 s of silence.
