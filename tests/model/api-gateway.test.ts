@@ -202,11 +202,18 @@ describe('swagger import', () => {
     ['a bad rate limit', swagger({ '/x': { get: op('echo') } }, { 'x-openwhisk-rate-limit': { rate: 0 } }), 'x-openwhisk-rate-limit.rate must be a positive integer'],
     ['an API key with no keys', swagger({ '/x': { get: op('echo') } }, { securityDefinitions: { k: { type: 'apiKey', in: 'header', name: 'k' } }, security: [{ k: [] }] }), 'x-whirl-api-keys'],
   ])('refuses a swagger with %s (400, nothing stored)', async (_what, doc, message) => {
-    const r = await mgmt('POST', 'createApi', '', { apidoc: { namespace: '_', swagger: doc } });
+    const r = await mgmt('POST', 'createApi', '', { apidoc: { namespace: '_', swagger: { ...doc, basePath: '/refused' } } });
     expect(r.status).toBe(400);
     expect((r.body as { error: string }).error).toContain(message);
-    const list = await mgmt('GET', 'getApi', '?basepath=/bad');
+    const list = await mgmt('GET', 'getApi', '?basepath=/refused');
     expect(list.body).toEqual({ apis: [] });
+  });
+
+  it('refuses a swagger that names a missing action (404, nothing stored)', async () => {
+    const r = await mgmt('POST', 'createApi', '', { apidoc: { namespace: '_', swagger: { ...swagger({ '/x': { get: op('missing') } }), basePath: '/refused' } } });
+    expect(r.status).toBe(404);
+    expect((r.body as { error: string }).error).toBe("Unable to get action '/guest/missing': The requested resource does not exist.");
+    expect((await mgmt('GET', 'getApi', '?basepath=/refused')).body).toEqual({ apis: [] });
   });
 
   it('refuses a swagger that is not JSON', async () => {

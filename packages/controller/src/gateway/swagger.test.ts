@@ -65,8 +65,10 @@ describe('API documents', () => {
     expect(() => compileApi(doc)).toThrow("The action must use a response type of '.http' in order to receive the path parameters.");
   });
 
-  it('resolves _ to the caller namespace', () => {
+  it('resolves _ to the caller namespace and fills in missing operation ids', () => {
     const doc = { paths: { '/x': { get: { 'x-openwhisk': { namespace: '_', action: 'a', url: 'https://h/api/v1/web/_/default/a.json' } } } } };
-    expect(resolveNamespaces(doc, 'guest')).toEqual({ paths: { '/x': { get: { 'x-openwhisk': { namespace: 'guest', action: 'a', url: 'https://h/api/v1/web/guest/default/a.json' } } } } });
+    expect(resolveNamespaces(doc, 'guest')).toEqual({
+      paths: { '/x': { get: { operationId: 'getX', 'x-openwhisk': { namespace: 'guest', action: 'a', url: 'https://h/api/v1/web/guest/default/a.json' } } } },
+    });
   });
 });

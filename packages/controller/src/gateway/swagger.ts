@@ -284,14 +284,18 @@ export function compileApi(swagger: Json, resolveNs: (ns: string) => string = (n
   return { basePath: normalizeBasePath(swagger.basePath), routes, apiKey: apiKeyOf(swagger), rateLimit: rateLimitOf(swagger), cors };
 }
 
-/** Replaces `_` with the caller's namespace in every operation's x-openwhisk (namespace and url). */
+/**
+ * Replaces `_` with the caller's namespace in every operation's x-openwhisk (namespace and url), and
+ * gives an operation without an operationId OpenWhisk's (wsk refuses an answer that lacks one).
+ */
 export function resolveNamespaces(swagger: Json, ns: string): Json {
   const out = structuredClone(swagger);
   if (!isObject(out.paths)) return out;
-  for (const item of Object.values(out.paths)) {
+  for (const [relPath, item] of Object.entries(out.paths)) {
     if (!isObject(item)) continue;
-    for (const op of Object.values(item)) {
+    for (const [verb, op] of Object.entries(item)) {
       if (!isObject(op) || !isObject(op['x-openwhisk'])) continue;
+      if (typeof op.operationId !== 'string' || op.operationId === '') op.operationId = operationId(verb, relPath);
       const x = op['x-openwhisk'];
       if (x.namespace === '_') {
         x.namespace = ns;
