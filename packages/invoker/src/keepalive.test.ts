@@ -22,14 +22,14 @@ function replay(policy: HybridKeepAlive | FixedKeepAlive, arrivals: number[], ex
 describe('fixed keep-alive', () => {
   it('keeps every idle container for the idle timeout, whatever the history', () => {
     const p = new FixedKeepAlive(10 * MIN);
-    expect(replay(p, [0, 10 * MIN, 20 * MIN])).toEqual({ keepAliveMs: 10 * MIN, rule: 'fixed' });
+    expect(replay(p, [0, 10 * MIN, 20 * MIN])).toEqual({ keepAliveMs: 10 * MIN, surplusKeepAliveMs: 10 * MIN, rule: 'fixed' });
   });
 });
 
 describe('hybrid histogram keep-alive', () => {
   it('falls back to the fixed rule until it has seen a few idle times', () => {
     const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
-    expect(replay(p, [0, 10 * MIN, 20 * MIN])).toEqual({ keepAliveMs: 10 * MIN, rule: 'fallback' });
+    expect(replay(p, [0, 10 * MIN, 20 * MIN])).toEqual({ keepAliveMs: 10 * MIN, surplusKeepAliveMs: 10 * MIN, rule: 'fallback' });
   });
 
   it('periodic timer every 10 min: unload after the call, load at 8.1 min, keep until 11 min', () => {
@@ -40,7 +40,7 @@ describe('hybrid histogram keep-alive', () => {
       p,
       Array.from({ length: 12 }, (_, i) => i * 10 * MIN),
     );
-    expect(d).toEqual({ prewarmAfterMs: 8.1 * MIN, keepAliveMs: 2.9 * MIN, rule: 'histogram' });
+    expect(d).toEqual({ prewarmAfterMs: 8.1 * MIN, keepAliveMs: 2.9 * MIN, surplusKeepAliveMs: 0, rule: 'histogram' });
     const snap = p.snapshot().actions[0]!;
     expect(snap.samples).toBe(11);
     expect(snap.cov).toBeGreaterThan(2);
@@ -52,7 +52,7 @@ describe('hybrid histogram keep-alive', () => {
     const arrivals: number[] = [];
     for (let b = 0; b < 5; b++) for (let i = 0; i < 100; i++) arrivals.push(b * 50 * MIN + i * 2_000);
     const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
-    expect(replay(p, arrivals)).toEqual({ keepAliveMs: 1.1 * MIN, rule: 'histogram' });
+    expect(replay(p, arrivals)).toEqual({ keepAliveMs: 1.1 * MIN, surplusKeepAliveMs: 0, rule: 'histogram' });
   });
 
   it('bursty with rarer gaps in the tail keeps the container through the gaps', () => {
@@ -74,7 +74,7 @@ describe('hybrid histogram keep-alive', () => {
       Array.from({ length: 7 }, (_, i) => i * 6 * HOUR),
     );
     const forecast = 6 * HOUR - 1_000;
-    expect(d).toEqual({ prewarmAfterMs: Math.round(forecast * 0.9), keepAliveMs: Math.round(forecast * 0.2), rule: 'forecast' });
+    expect(d).toEqual({ prewarmAfterMs: Math.round(forecast * 0.9), keepAliveMs: Math.round(forecast * 0.2), surplusKeepAliveMs: 0, rule: 'forecast' });
   });
 
   it('idle times spread evenly over the range are not representative: fixed rule', () => {
@@ -88,7 +88,7 @@ describe('hybrid histogram keep-alive', () => {
       }
     }
     const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
-    expect(replay(p, arrivals)).toEqual({ keepAliveMs: 10 * MIN, rule: 'fallback' });
+    expect(replay(p, arrivals)).toEqual({ keepAliveMs: 10 * MIN, surplusKeepAliveMs: 10 * MIN, rule: 'fallback' });
     expect(p.snapshot().actions[0]!.cov).toBeLessThan(2);
   });
 
@@ -99,7 +99,7 @@ describe('hybrid histogram keep-alive', () => {
       Array.from({ length: 12 }, (_, i) => i * 1_000),
       2,
     );
-    expect(d).toEqual({ prewarmAfterMs: 810, keepAliveMs: 290, rule: 'histogram' });
+    expect(d).toEqual({ prewarmAfterMs: 810, keepAliveMs: 290, surplusKeepAliveMs: 0, rule: 'histogram' });
   });
 
   it('measures idle time from the end of the last running activation: overlapping calls add none', () => {
@@ -124,13 +124,16 @@ describe('hybrid histogram keep-alive', () => {
 
 describe('keepAlivePlan', () => {
   it('unloads and loads again lead time early when the prewarm window is long enough', () => {
-    expect(keepAlivePlan({ prewarmAfterMs: 1_000, keepAliveMs: 300, rule: 'histogram' }, 200)).toEqual({ removeAfterMs: 0, loadAfterMs: 800, keepLoadedMs: 500 });
+    expect(keepAlivePlan({ prewarmAfterMs: 1_000, keepAliveMs: 300, surplusKeepAliveMs: 0, rule: 'histogram' }, 200)).toEqual({ removeAfterMs: 0, loadAfterMs: 800, keepLoadedMs: 300 });
   });
   it('keeps the container loaded when reloading would take longer than the window', () => {
-    expect(keepAlivePlan({ prewarmAfterMs: 150, keepAliveMs: 300, rule: 'histogram' }, 200)).toEqual({ removeAfterMs: 450, keepLoadedMs: 300 });
+    expect(keepAlivePlan({ prewarmAfterMs: 150, keepAliveMs: 300, surplusKeepAliveMs: 0, rule: 'histogram' }, 200)).toEqual({ removeAfterMs: 450, keepLoadedMs: 300 });
+  });
+  it('keeps a surplus container (the action has another idle one) only the surplus window', () => {
+    expect(keepAlivePlan({ keepAliveMs: 300, surplusKeepAliveMs: 0, rule: 'histogram' }, 200, true)).toEqual({ removeAfterMs: 0, keepLoadedMs: 0 });
   });
   it('passes a plain keep-alive through', () => {
-    expect(keepAlivePlan({ keepAliveMs: 300, rule: 'fixed' }, 200)).toEqual({ removeAfterMs: 300, keepLoadedMs: 300 });
+    expect(keepAlivePlan({ keepAliveMs: 300, surplusKeepAliveMs: 300, rule: 'fixed' }, 200)).toEqual({ removeAfterMs: 300, keepLoadedMs: 300 });
   });
 });
 

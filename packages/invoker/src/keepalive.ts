@@ -32,6 +32,12 @@ export interface KeepAliveDecision {
   keepAliveMs: number;
   /** Unload the container now and load (create and /init) one again this long after the end. */
   prewarmAfterMs?: number;
+  /**
+   * How long to keep the container instead when the action already has another idle one loaded: the
+   * windows are about whether the action is loaded, and one container answers that; more were made
+   * for concurrent calls.
+   */
+  surplusKeepAliveMs: number;
   /** Which rule chose the windows. */
   rule: 'fixed' | 'histogram' | 'forecast' | 'fallback';
 }
@@ -69,7 +75,7 @@ export class FixedKeepAlive implements KeepAlivePolicy {
   constructor(private readonly idleTimeoutMs: number) {}
   arrived(): void {}
   ended(): KeepAliveDecision {
-    return { keepAliveMs: this.idleTimeoutMs, rule: 'fixed' };
+    return { keepAliveMs: this.idleTimeoutMs, surplusKeepAliveMs: this.idleTimeoutMs, rule: 'fixed' };
   }
   snapshot(): PolicySnapshot {
     return { policy: 'fixed', actions: [] };
@@ -97,6 +103,8 @@ export interface HybridOptions {
   outOfRangeShare?: number;
   /** Actions remembered; the least recently seen is forgotten beyond this. @default 10_000 */
   maxActions?: number;
+  /** Longest keep-alive of an action's surplus idle containers (see KeepAliveDecision). @default 0 */
+  surplusKeepAliveMs?: number;
 }
 
 interface ActionState {
@@ -131,6 +139,7 @@ export class HybridKeepAlive implements KeepAlivePolicy {
       minSamples: 5,
       outOfRangeShare: 0.5,
       maxActions: 10_000,
+      surplusKeepAliveMs: 0,
       ...opts,
     };
   }
@@ -168,7 +177,7 @@ export class HybridKeepAlive implements KeepAlivePolicy {
         forecastMs: undefined,
         running: 0,
         lastEnd: undefined,
-        decision: { keepAliveMs: this.o.idleTimeoutMs, rule: 'fallback' },
+        decision: { keepAliveMs: this.o.idleTimeoutMs, surplusKeepAliveMs: this.o.idleTimeoutMs, rule: 'fallback' },
         cov: null,
       };
       this.actions.set(action, s);
@@ -193,19 +202,26 @@ export class HybridKeepAlive implements KeepAlivePolicy {
   }
 
   private decide(s: ActionState): KeepAliveDecision {
+    const d = this.windows(s);
+    // The fallback is the fixed rule in full; the learnt windows are for one loaded container.
+    if (d.rule === 'fallback') return { ...d, surplusKeepAliveMs: this.o.idleTimeoutMs };
+    return { ...d, surplusKeepAliveMs: Math.min(this.o.surplusKeepAliveMs, d.prewarmAfterMs === undefined ? d.keepAliveMs : 0) };
+  }
+
+  private windows(s: ActionState): Omit<KeepAliveDecision, 'surplusKeepAliveMs'> {
     const { margin, binMs } = this.o;
     const total = s.samples + s.outOfRange;
-    const fallback: KeepAliveDecision = { keepAliveMs: this.o.idleTimeoutMs, rule: 'fallback' };
+    const fallback = { keepAliveMs: this.o.idleTimeoutMs, rule: 'fallback' as const };
     if (total < this.o.minSamples) return fallback;
     if (s.outOfRange / total > this.o.outOfRangeShare && s.forecastMs !== undefined) {
-      return { prewarmAfterMs: Math.round(s.forecastMs * (1 - margin)), keepAliveMs: Math.round(s.forecastMs * 2 * margin), rule: 'forecast' };
+      return { prewarmAfterMs: Math.round(s.forecastMs * (1 - margin)), keepAliveMs: Math.round(s.forecastMs * 2 * margin), rule: 'forecast' as const };
     }
     if (s.cov === null || s.cov < this.o.minCoV) return fallback;
     const head = percentileBin(s.counts, s.samples, this.o.headPercentile) * binMs;
     const tail = (percentileBin(s.counts, s.samples, this.o.tailPercentile) + 1) * binMs;
     const prewarm = Math.round(head * (1 - margin));
     const keepAlive = Math.round(tail * (1 + margin)) - prewarm;
-    return prewarm > 0 ? { prewarmAfterMs: prewarm, keepAliveMs: keepAlive, rule: 'histogram' } : { keepAliveMs: keepAlive, rule: 'histogram' };
+    return prewarm > 0 ? { prewarmAfterMs: prewarm, keepAliveMs: keepAlive, rule: 'histogram' as const } : { keepAliveMs: keepAlive, rule: 'histogram' as const };
   }
 }
 
@@ -234,12 +250,15 @@ function coefficientOfVariation(counts: Uint32Array): number {
  * How the pool carries out a decision, given how long loading a container takes (`leadMs`: create +
  * /init, measured). Unloading only pays when the container would be gone for longer than it takes to
  * load it again; otherwise it is kept loaded through the prewarm window. The load starts `leadMs`
- * early so that the container is ready when the window opens. Shared by the pool and the simulator.
+ * early so that the container is ready when the window opens; `keepLoadedMs` counts from then (from
+ * when it is ready). A `surplus` container (the action has another idle one loaded) is kept only
+ * `surplusKeepAliveMs`. Shared by the pool and the simulator.
  */
-export function keepAlivePlan(d: KeepAliveDecision, leadMs: number): { removeAfterMs: number; loadAfterMs?: number; keepLoadedMs: number } {
+export function keepAlivePlan(d: KeepAliveDecision, leadMs: number, surplus = false): { removeAfterMs: number; loadAfterMs?: number; keepLoadedMs: number } {
+  if (surplus) return { removeAfterMs: d.surplusKeepAliveMs, keepLoadedMs: d.surplusKeepAliveMs };
   if (d.prewarmAfterMs === undefined) return { removeAfterMs: d.keepAliveMs, keepLoadedMs: d.keepAliveMs };
   if (d.prewarmAfterMs <= leadMs) return { removeAfterMs: d.prewarmAfterMs + d.keepAliveMs, keepLoadedMs: d.keepAliveMs };
-  return { removeAfterMs: 0, loadAfterMs: d.prewarmAfterMs - leadMs, keepLoadedMs: d.keepAliveMs + leadMs };
+  return { removeAfterMs: 0, loadAfterMs: d.prewarmAfterMs - leadMs, keepLoadedMs: d.keepAliveMs };
 }
 
 export function makeKeepAlivePolicy(name: KeepAlivePolicyName, opts: HybridOptions): KeepAlivePolicy {

@@ -360,7 +360,7 @@ function quickJob(warmKey: string, memoryMB = 256) {
 describe('container pool keep-alive policy', () => {
   it('removes an idle container after the keep-alive window the policy chose', async () => {
     const f = new FakeFactory();
-    const policy = new ScriptedPolicy({ keepAliveMs: 30, rule: 'histogram' });
+    const policy = new ScriptedPolicy({ keepAliveMs: 30, surplusKeepAliveMs: 30, rule: 'histogram' });
     const p = pool(f, { keepAlive: policy, idleTimeoutMs: 60_000 });
     const a = quickJob('ns|a@1');
     p.submit(a.j);
@@ -372,7 +372,7 @@ describe('container pool keep-alive policy', () => {
 
   it('unloads after the call, loads the action again before the next call, and serves it warm', async () => {
     const f = new FakeFactory();
-    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 40, keepAliveMs: 60_000, rule: 'histogram' }) });
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 40, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }) });
     const a = quickJob('ns|a@1');
     p.submit(a.j);
     await until('the first container removed', () => f.created[0]?.destroyed === true);
@@ -390,7 +390,7 @@ describe('container pool keep-alive policy', () => {
 
   it('cancels the load ahead when the next call comes first', async () => {
     const f = new FakeFactory();
-    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 200, keepAliveMs: 60_000, rule: 'histogram' }) });
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 200, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }) });
     const a = quickJob('ns|a@1');
     p.submit(a.j);
     await until('the first container removed', () => f.created[0]?.destroyed === true);
@@ -405,7 +405,7 @@ describe('container pool keep-alive policy', () => {
 
   it('never loads ahead beyond the memory budget', async () => {
     const f = new FakeFactory();
-    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 30, keepAliveMs: 60_000, rule: 'histogram' }), userMemoryMB: 256 });
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 30, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }), userMemoryMB: 256 });
     const a = quickJob('ns|a@1');
     p.submit(a.j);
     await until('the first container removed', () => f.created[0]?.destroyed === true);

@@ -416,7 +416,9 @@ export class ContainerPool {
 
   /** Carries out the policy's decision for a container whose last activation has ended. */
   private release(c: PooledContainer, job: PoolJob, decision: KeepAliveDecision): void {
-    const plan = keepAlivePlan(decision, this.leadMs());
+    let surplus = false;
+    for (const o of this.containers) if (o !== c && o.warmKey === job.warmKey && (o.state === 'ready' || o.state === 'paused' || o.state === 'warming')) surplus = true;
+    const plan = keepAlivePlan(decision, this.leadMs(), surplus);
     this.logDecision(job.warmKey, decision);
     if (plan.loadAfterMs !== undefined && job.prepare) {
       this.track(this.remove(c));
@@ -454,7 +456,10 @@ export class ContainerPool {
     this.scheduled.set(job.warmKey, t);
   }
 
-  /** Creates and /inits a container for `job`'s action before its next expected call, if there is room. */
+  /**
+   * Creates and /inits a container for `job`'s action before its next expected call, if there is
+   * room; once ready it is kept `keepMs`.
+   */
   private async loadAhead(job: PoolJob, keepMs: number): Promise<void> {
     if (this.closed || !job.prepare) return;
     for (const c of this.containers) if (c.warmKey === job.warmKey && c.state !== 'removing') return;
