@@ -64,13 +64,13 @@ export interface SyntheticOptions {
 }
 
 /**
- * The ATC'20 shape, scaled down: most functions are rare (about 45 % are called at most once an
- * hour), a heavy minority makes most of the calls; timers are periodic (inter-arrival CoV ≈ 0), HTTP
- * functions are Poisson (CoV ≈ 1) or bursty (CoV > 1). The mix, per function:
- *   - 30 % periodic timers, period 1, 2, 5, 10, 15, 30 or 60 min (a second of jitter);
- *   - 25 % Poisson HTTP, mean inter-arrival log-uniform in 2 min .. 2 h;
+ * The ATC'20 shape, scaled down: most functions are rare (the paper: 45 % of applications are called
+ * at most once an hour), a heavy minority makes most of the calls; timers are periodic (inter-arrival
+ * CoV ≈ 0), HTTP functions are Poisson (CoV ≈ 1) or bursty (CoV > 1). The mix, per function:
+ *   - 25 % periodic timers, period 1, 2, 5, 10, 15, 30, 60, 120 or 240 min (a second of jitter);
+ *   - 25 % Poisson HTTP, mean inter-arrival log-uniform in 2 min .. 6 h;
  *   - 20 % bursty HTTP: bursts of 2-30 calls (5 s apart on average) every 20 min .. 3 h;
- *   - 20 % rare queue/event functions, mean inter-arrival log-uniform in 3 .. 12 h;
+ *   - 25 % rare queue/event functions, mean inter-arrival log-uniform in 3 .. 12 h;
  *   - 5 % (at least one) heavy HTTP functions, mean inter-arrival 20 .. 60 s.
  * Durations are log-normal around 300 ms; memory is 128 MB (the replay's containers).
  */
@@ -83,15 +83,15 @@ export function syntheticTrace(opts: SyntheticOptions = {}): Trace {
   const functions: TraceFunction[] = [];
   const heavy = Math.max(1, Math.round(n * 0.05));
   for (let i = 0; i < n; i++) {
-    const shape = i < heavy ? 'heavy' : pick(r, [['periodic', 30], ['poisson', 25], ['bursty', 20], ['rare', 20]] as const);
+    const shape = i < heavy ? 'heavy' : pick(r, [['periodic', 25], ['poisson', 25], ['bursty', 20], ['rare', 25]] as const);
     const arrivals: number[] = [];
     let trigger: Trigger = 'http';
     if (shape === 'periodic') {
       trigger = 'timer';
-      const period = pick(r, [[1, 1], [2, 1], [5, 2], [10, 2], [15, 1], [30, 2], [60, 1]] as const) * MIN;
+      const period = pick(r, [[1, 1], [2, 1], [5, 2], [10, 2], [15, 1], [30, 2], [60, 2], [120, 1], [240, 1]] as const) * MIN;
       for (let t = r() * period; t < end; t += period) arrivals.push(Math.max(0, t + (r() - 0.5) * 2_000));
     } else if (shape === 'poisson' || shape === 'heavy') {
-      const mean = shape === 'heavy' ? logUniform(r, 20_000, 60_000) : logUniform(r, 2 * MIN, 120 * MIN);
+      const mean = shape === 'heavy' ? logUniform(r, 20_000, 60_000) : logUniform(r, 2 * MIN, 360 * MIN);
       for (let t = exp(r, mean); t < end; t += exp(r, mean)) arrivals.push(t);
     } else if (shape === 'bursty') {
       const gap = logUniform(r, 20 * MIN, 180 * MIN);

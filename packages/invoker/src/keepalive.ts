@@ -103,7 +103,10 @@ export interface HybridOptions {
   outOfRangeShare?: number;
   /** Actions remembered; the least recently seen is forgotten beyond this. @default 10_000 */
   maxActions?: number;
-  /** Longest keep-alive of an action's surplus idle containers (see KeepAliveDecision). @default 0 */
+  /**
+   * Longest keep-alive of an action's surplus idle containers (see KeepAliveDecision): long enough to
+   * serve the next concurrent call of a burst, short of the learnt window. @default binMs
+   */
   surplusKeepAliveMs?: number;
 }
 
@@ -139,8 +142,8 @@ export class HybridKeepAlive implements KeepAlivePolicy {
       minSamples: 5,
       outOfRangeShare: 0.5,
       maxActions: 10_000,
-      surplusKeepAliveMs: 0,
       ...opts,
+      surplusKeepAliveMs: opts.surplusKeepAliveMs ?? opts.binMs ?? 60_000,
     };
   }
 
