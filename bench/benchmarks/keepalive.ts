@@ -24,8 +24,13 @@ import { readAzureInvocationsCsv, syntheticTrace, type Trace } from '../lib/trac
 import { authHeader, putAction, runTag, startStandaloneWhirl } from '../lib/whirl.js';
 
 const POLICIES: readonly KeepAlivePolicyName[] = ['fixed', 'hybrid'];
-/** Trace ms per replay ms: one trace minute in 250 ms. */
-const COMPRESSION = Number(process.env.BENCH_KEEPALIVE_COMPRESSION ?? 240);
+/** Trace ms per replay ms: one trace minute in 500 ms. */
+const COMPRESSION = Number(process.env.BENCH_KEEPALIVE_COMPRESSION ?? 120);
+/**
+ * Calls in flight at most: on a loaded machine cold starts take seconds, calls pile up, and each
+ * piled-up call would start another container. Beyond this, calls wait (counted in `extra.delayed`).
+ */
+const MAX_INFLIGHT = 24;
 const MIN = 60_000;
 const IDLE_TIMEOUT_MS = 10 * MIN;
 const SLEEP_CODE = 'function main(p) { return new Promise((r) => setTimeout(() => r({}), p.ms || 0)); }';
@@ -41,12 +46,14 @@ interface Replay {
   warmCosts: number[];
   idleGbS: number;
   containers: number;
+  /** Calls sent later than the trace says because MAX_INFLIGHT were in flight. */
+  delayed: number;
   firstError?: string;
 }
 
 function defaultTrace(): { replay: Trace; long: Trace; source: string } {
-  const functions = smoke ? 8 : 30;
-  // 90 s of replay: 6 trace hours at the default compression.
+  const functions = smoke ? 6 : 16;
+  // 90 s of replay: 3 trace hours at the default compression.
   const minutes = smoke ? 20 : Math.max(40, Math.round((phaseSeconds(90) * 1000 * COMPRESSION) / MIN));
   const file = process.env.BENCH_KEEPALIVE_TRACE;
   if (file) {
@@ -85,16 +92,23 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
     const calls = trace.functions
       .flatMap((f) => f.arrivals.map((a) => ({ at: a / COMPRESSION, name: `${tag}_${f.id.replace(/[^A-Za-z0-9]/g, '')}`, ms: Math.round(f.durationMs / COMPRESSION) })))
       .sort((a, b) => a.at - b.at);
-    const r: Replay = { calls: 0, cold: 0, errors: 0, latencies: [], coldCosts: [], warmCosts: [], idleGbS: 0, containers: 0 };
+    const r: Replay = { calls: 0, cold: 0, errors: 0, latencies: [], coldCosts: [], warmCosts: [], idleGbS: 0, containers: 0, delayed: 0 };
     let busyMs = 0;
     const t0 = Date.now() + 500;
     const endAt = t0 + (trace.minutes * MIN) / COMPRESSION;
     const since = Math.floor(t0 / 1000) - 1;
     const inflight: Promise<void>[] = [];
+    let active = 0;
+    let freed: (() => void) | undefined;
     ctx.log(`keepalive ${policy}: replaying ${calls.length} calls of ${trace.functions.length} functions over ${((endAt - t0) / 1000).toFixed(0)} s`);
     for (const c of calls) {
       const wait = t0 + c.at - Date.now();
       if (wait > 1) await sleep(wait);
+      if (active >= MAX_INFLIGHT) {
+        r.delayed++;
+        while (active >= MAX_INFLIGHT) await new Promise<void>((res) => (freed = res));
+      }
+      active++;
       inflight.push(
         (async () => {
           const started = Date.now();
@@ -127,6 +141,9 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
           } catch (err) {
             r.errors++;
             r.firstError ??= err instanceof Error ? err.message : String(err);
+          } finally {
+            active--;
+            freed?.();
           }
         })(),
       );
@@ -215,6 +232,7 @@ export const keepAliveBench: Benchmark = {
           functions: trace.functions.length,
           trace_minutes: trace.minutes,
           compression: COMPRESSION,
+          delayed: r.delayed,
           trace: source,
           ...first,
         },
