@@ -388,6 +388,23 @@ describe('container pool keep-alive policy', () => {
     await p.close();
   });
 
+  it('keeps one container per action for the learnt window; surplus ones only their own window', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }), userMemoryMB: 1024 });
+    const a = job('ns|a@1');
+    const b = job('ns|a@1');
+    p.submit(a.j);
+    p.submit(b.j);
+    await until('both running', () => a.ran.how !== undefined && b.ran.how !== undefined);
+    expect(f.created).toHaveLength(2);
+    a.finish();
+    await until('a idle', () => p.stats().busy === 1);
+    b.finish();
+    await until('the surplus container removed', () => f.created.filter((c) => c.destroyed).length === 1);
+    expect(p.stats()).toMatchObject({ containers: 1, busy: 0 });
+    await p.close();
+  });
+
   it('cancels the load ahead when the next call comes first', async () => {
     const f = new FakeFactory();
     const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 200, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }) });
