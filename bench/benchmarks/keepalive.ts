@@ -12,6 +12,7 @@
  * baseline hybrid must beat by 40 %), and the replay's warm p50.
  */
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { makeKeepAlivePolicy, type KeepAlivePolicyName } from '@whirl/invoker';
 import { phaseSeconds, sleep, smoke } from '../lib/config.js';
@@ -96,7 +97,7 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
     let busyMs = 0;
     const t0 = Date.now() + 500;
     const endAt = t0 + (trace.minutes * MIN) / COMPRESSION;
-    const since = Math.floor(t0 / 1000) - 1;
+    const watch = await watchContainers(`_guest_${tag}_`);
     const inflight: Promise<void>[] = [];
     let active = 0;
     let freed: (() => void) | undefined;
@@ -150,7 +151,7 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
     }
     await Promise.all(inflight);
     if (Date.now() < endAt) await sleep(endAt - Date.now());
-    const lives = await containerLives(`_guest_${tag}_`, since, Math.ceil(Date.now() / 1000) + 1);
+    const lives = watch.stop();
     let lifeMs = 0;
     for (const l of lives) lifeMs += Math.max(0, Math.min(l.destroyed ?? endAt, endAt) - Math.max(l.created, t0));
     r.containers = lives.length;
@@ -163,29 +164,37 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
   }
 }
 
-/** Creation and removal times (ms) of the containers whose name contains `part`, from Docker's events. */
-async function containerLives(part: string, since: number, until: number): Promise<{ created: number; destroyed?: number }[]> {
-  const stream = await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create', 'destroy'], label: ['whirl.invoker'] } });
-  const text = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    stream.on('data', (d: Buffer) => (buf += d.toString()));
-    stream.on('end', () => resolve(buf));
-    stream.on('error', reject);
-  });
+/**
+ * Watches Docker's event stream live for the containers whose name contains `part` (the daemon keeps
+ * only a short backlog of past events, too short for a busy machine): their creation and removal times.
+ */
+async function watchContainers(part: string): Promise<{ stop(): { created: number; destroyed?: number }[] }> {
+  const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['create', 'destroy'], label: ['whirl.invoker'] } })) as Readable;
   const byId = new Map<string, { created: number; destroyed?: number }>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line) as { id?: string; Action?: string; timeNano?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-    const id = e.Actor?.ID ?? e.id ?? '';
-    if (!(e.Actor?.Attributes?.name ?? '').includes(part)) continue;
-    const at = (e.timeNano ?? 0) / 1e6;
-    if (e.Action === 'create') byId.set(id, { created: at });
-    else if (e.Action === 'destroy') {
-      const l = byId.get(id);
-      if (l) l.destroyed = at;
+  let rest = '';
+  stream.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as { id?: string; Action?: string; timeNano?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+      if (!(e.Actor?.Attributes?.name ?? '').includes(part)) continue;
+      const id = e.Actor?.ID ?? e.id ?? '';
+      const at = (e.timeNano ?? 0) / 1e6;
+      if (e.Action === 'create') byId.set(id, { created: at });
+      else if (e.Action === 'destroy') {
+        const l = byId.get(id);
+        if (l) l.destroyed = at;
+      }
     }
-  }
-  return [...byId.values()];
+  });
+  stream.on('error', () => undefined);
+  return {
+    stop: () => {
+      stream.destroy();
+      return [...byId.values()];
+    },
+  };
 }
 
 function simFor(trace: Trace, policy: KeepAlivePolicyName, compression: number, coldMs: number, warmMs: number): SimResult {
