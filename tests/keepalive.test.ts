@@ -1,6 +1,6 @@
 /**
- * The hybrid keep-alive policy in a real standalone with real containers: an action called every 10 s
- * is learnt (2 s histogram bins), then unloaded after each call and loaded again before the next one,
+ * The hybrid keep-alive policy in a real standalone with real containers: an action called every 20 s
+ * is learnt (4 s histogram bins), then unloaded after each call and loaded again before the next one,
  * and that next call runs warm (no initTime) in the container loaded ahead.
  */
 import openwhisk from 'openwhisk';
@@ -13,7 +13,7 @@ interface Activation {
   annotations: { key: string; value: unknown }[];
 }
 
-const PERIOD_MS = 10_000;
+const PERIOD_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!dockerUp)('hybrid keep-alive with real containers', () => {
@@ -22,7 +22,7 @@ describe.skipIf(!dockerUp)('hybrid keep-alive with real containers', () => {
 
   beforeAll(async () => {
     s = await startStandalone({
-      env: { WHIRL_CONTAINERS: 'docker', WHIRL_KEEPALIVE: 'hybrid', WHIRL_KEEPALIVE_BIN_MS: '2000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '600000' },
+      env: { WHIRL_CONTAINERS: 'docker', WHIRL_KEEPALIVE: 'hybrid', WHIRL_KEEPALIVE_BIN_MS: '4000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '600000' },
     });
     ow = openwhisk({ apihost: s.apiHost, api_key: s.auth });
   });
@@ -41,7 +41,7 @@ describe.skipIf(!dockerUp)('hybrid keep-alive with real containers', () => {
     const invoke = async (): Promise<Activation> => (await ow.actions.invoke({ name: 'tick', blocking: true })) as Activation;
     const initTime = (a: Activation): unknown => a.annotations.find((x) => x.key === 'initTime')?.value;
 
-    // Six calls 10 s apart: five idle times, after which the histogram is trusted.
+    // Six calls 20 s apart: five idle times, after which the histogram is trusted.
     let next = Date.now();
     const first = await invoke();
     expect(initTime(first)).toBeTypeOf('number');
@@ -52,7 +52,7 @@ describe.skipIf(!dockerUp)('hybrid keep-alive with real containers', () => {
     }
     const served = await containersOf('tick');
     expect(served).toHaveLength(1);
-    // The sixth end unloaded that container and scheduled a load about 7.2 s later (head bin 8-10 s × 0.9).
+    // The sixth end unloaded that container and scheduled a load about 14.4 s later (head bin 16-20 s × 0.9).
     next += PERIOD_MS;
     await sleep(next - 200 - Date.now());
     const loadedAhead = await containersOf('tick');
