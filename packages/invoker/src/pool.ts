@@ -19,7 +19,9 @@
  *     unload it at once and load it again (create + /init, state `warming`) a measured lead time
  *     before its prewarm window opens, then keep it for the keep-alive window. A load ahead never
  *     evicts and never runs while jobs wait: it only uses memory nobody needs now. A call that
- *     arrives before its load cancels it (and is a cold start, as it would have been anyway).
+ *     arrives before its load cancels it (and is a cold start, as it would have been anyway). The
+ *     windows are for one container of the action: one that goes idle while another of the action's
+ *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
  * A container whose activation ended in a developer or whisk error is destroyed, never reused. Stem
  * cells are refilled as soon as one is taken; a kind with a `reactive` configuration keeps
  * `increment × ⌊cold starts in the last ttl / threshold⌋` of them (within minCount..maxCount, and
