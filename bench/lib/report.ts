@@ -5,7 +5,7 @@
  */
 import { round, summarize, type Summary } from './stats.js';
 
-export type Unit = 'ms' | '/s' | 'MB' | 'count';
+export type Unit = 'ms' | '/s' | 'MB' | 'count' | '%' | 'GB-s';
 
 export interface Figure {
   name: string;

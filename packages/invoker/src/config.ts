@@ -18,6 +18,11 @@ export const InvokerConfigSchema = z.object({
   userMemoryMB: z.coerce.number().int().min(128).default(2048).describe('Memory budget of the container pool. WHIRL_USER_MEMORY_MB.'),
   pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('WHIRL_PAUSE_GRACE_MS.'),
   idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('WHIRL_IDLE_TIMEOUT_MS.'),
+  keepAlive: z
+    .enum(['fixed', 'hybrid'])
+    .default('fixed')
+    .describe('Keep-alive policy: fixed (idle timeout) or hybrid (per-action idle-time histogram, prewarms before the next likely call; docs/keepalive.md). WHIRL_KEEPALIVE.'),
+  keepAliveBinMs: z.coerce.number().int().min(1).default(60_000).describe("Width of the hybrid policy's 240 histogram bins. WHIRL_KEEPALIVE_BIN_MS."),
   prewarm: envBool.default(true).describe('WHIRL_PREWARM.'),
   pullImages: envBool.default(false).describe('Pull blackbox images missing locally. WHIRL_PULL_IMAGES.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
@@ -37,6 +42,8 @@ const ENV: Record<keyof InvokerConfig, string> = {
   userMemoryMB: 'WHIRL_USER_MEMORY_MB',
   pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
   idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',
+  keepAlive: 'WHIRL_KEEPALIVE',
+  keepAliveBinMs: 'WHIRL_KEEPALIVE_BIN_MS',
   prewarm: 'WHIRL_PREWARM',
   pullImages: 'WHIRL_PULL_IMAGES',
   logLevel: 'WHIRL_LOG_LEVEL',

@@ -1,3 +1,16 @@
 export { Invoker, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
-export { ContainerPool, type PoolStats, type StemCell } from './pool.js';
+export { ContainerPool, type PoolPolicySnapshot, type PoolStats, type StemCell } from './pool.js';
+export {
+  FixedKeepAlive,
+  HybridKeepAlive,
+  ReactiveStemCells,
+  keepAlivePlan,
+  makeKeepAlivePolicy,
+  type HybridOptions,
+  type KeepAliveDecision,
+  type KeepAlivePolicy,
+  type KeepAlivePolicyName,
+  type PolicySnapshot,
+  type ReactiveConfig,
+} from './keepalive.js';
 export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';

@@ -31,11 +31,13 @@ import {
   type CodeExec,
 } from '@whirl/core';
 import { ActivationWriter } from './activation-writer.js';
+import { makeKeepAlivePolicy, type KeepAlivePolicyName } from './keepalive.js';
 import { ContainerPool, type PooledContainer, type StemCell } from './pool.js';
 import { ProxyHttpError, postJson } from './factory/http.js';
 import { Msg, initFailure, runResponse, type Response } from './response.js';
 
 export interface InvokerLog {
+  debug?(o: object, m: string): void;
   info(o: object, m: string): void;
   warn(o: object, m: string): void;
   error(o: object, m: string): void;
@@ -67,6 +69,13 @@ export interface InvokerOptions {
   userMemoryMB: number;
   pauseGraceMs: number;
   idleTimeoutMs: number;
+  /**
+   * Keep-alive policy: `fixed` keeps idle containers `idleTimeoutMs`; `hybrid` learns each action's
+   * idle times (see keepalive.ts). @default 'fixed'
+   */
+  keepAlive?: KeepAlivePolicyName;
+  /** Width of the hybrid policy's histogram bins (240 of them). @default 60_000 */
+  keepAliveBinMs?: number;
   prewarm: boolean;
   apiHost: string;
   /** How long log collection waits for the next line before giving up. */
@@ -109,6 +118,10 @@ export class Invoker {
       userMemoryMB: opts.userMemoryMB,
       pauseGraceMs: opts.pauseGraceMs,
       idleTimeoutMs: opts.idleTimeoutMs,
+      keepAlive: makeKeepAlivePolicy(opts.keepAlive ?? 'fixed', {
+        idleTimeoutMs: opts.idleTimeoutMs,
+        ...(opts.keepAliveBinMs !== undefined ? { binMs: opts.keepAliveBinMs } : {}),
+      }),
       stemCells: opts.prewarm ? deps.runtimes.stemCells() : [],
       // Concurrency is allowed in every container so that stem cells can serve any action; the pool,
       // not the proxy, limits each container to its action's limits.concurrency.
@@ -226,6 +239,8 @@ export class Invoker {
             resolve();
           }
         },
+        // Loading the action ahead of its next call: the same /init, without an activation.
+        prepare: async (c) => (await this.initWithRetry(c, { value: this.initValue(msg, action, exec, undefined) }, action.limits.timeout)).kind === 'ok',
         fail: async (err) => {
           try {
             const shuttingDown = this.state === 'draining';
@@ -293,20 +308,7 @@ export class Invoker {
         died = true;
       }
     } else if (!c.initialized) {
-      const env: Record<string, string> = {
-        __OW_NAMESPACE: msg.user.namespace,
-        __OW_ACTION_NAME: actionName,
-        __OW_ACTION_VERSION: action.version,
-        __OW_ACTIVATION_ID: msg.activationId,
-        __OW_TRANSACTION_ID: msg.transid,
-        __OW_DEADLINE: String(firstStart + timeout),
-      };
-      if (withKey) env.__OW_API_KEY = msg.user.apiKey;
-      for (const p of msg.initArgs) env[p.key] = envString(p.value);
-      const value: Record<string, unknown> = { name: action.name, main: exec.main ?? 'main', binary: exec.binary, env };
-      // Blackbox images may come without code; the field is then left out, as OpenWhisk does.
-      if (exec.code !== undefined) value.code = exec.code;
-      const init = this.initWithRetry(c, { value }, timeout);
+      const init = this.initWithRetry(c, { value: this.initValue(msg, action, exec, firstStart) }, timeout);
       c.initializing = init.then((r) => r.kind === 'ok');
       const r = await init;
       c.initializing = undefined;
@@ -389,6 +391,28 @@ export class Invoker {
     // go on without holding it (the next activation of this action may be waiting for it).
     this.track(this.finish(msg, record, resultSent));
     return { keep };
+  }
+
+  /**
+   * The /init body's value. `start` is the activation's start; without it (loading a container ahead
+   * of the action's next call) there is no activation yet, so its id is left empty.
+   */
+  private initValue(msg: ActivationMessage, action: WhiskAction, exec: CodeExec | BlackboxExec, start: number | undefined): Record<string, unknown> {
+    const provideKey = annotation(action.annotations, 'provide-api-key');
+    const env: Record<string, string> = {
+      __OW_NAMESPACE: msg.user.namespace,
+      __OW_ACTION_NAME: `/${action.namespace}/${action.name}`,
+      __OW_ACTION_VERSION: action.version,
+      __OW_ACTIVATION_ID: start === undefined ? '' : msg.activationId,
+      __OW_TRANSACTION_ID: start === undefined ? '' : msg.transid,
+      __OW_DEADLINE: String((start ?? Date.now()) + action.limits.timeout),
+    };
+    if (provideKey === undefined || provideKey === true) env.__OW_API_KEY = msg.user.apiKey;
+    for (const p of msg.initArgs) env[p.key] = envString(p.value);
+    const value: Record<string, unknown> = { name: action.name, main: exec.main ?? 'main', binary: exec.binary, env };
+    // Blackbox images may come without code; the field is then left out, as OpenWhisk does.
+    if (exec.code !== undefined) value.code = exec.code;
+    return value;
   }
 
   private async initWithRetry(

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      keepAlive: config.keepAlive,
+      keepAliveBinMs: config.keepAliveBinMs,
       prewarm: config.prewarm,
       pullImages: config.pullImages,
       apiHost: config.apiHost,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
 import { ContainerPool, type PoolJob, type PooledContainer } from './pool.js';
 import { LogBuffer, SENTINEL } from './logs.js';
+import type { KeepAliveDecision, KeepAlivePolicy, PolicySnapshot } from './keepalive.js';
 
 class FakeContainer implements Container {
   readonly host = '127.0.0.1';
@@ -304,5 +305,160 @@ describe('log collection', () => {
     expect(got.truncated).toBe(true);
     expect(got.lines).toHaveLength(3);
     expect(got.lines[2]).toMatch(/stderr: Logs were truncated because the total bytes size exceeds the limit of 25 bytes.$/);
+  });
+});
+
+/** A policy that answers every end with the same decision, and records what it saw. */
+class ScriptedPolicy implements KeepAlivePolicy {
+  readonly name = 'hybrid' as const;
+  arrivals: string[] = [];
+  constructor(public decision: KeepAliveDecision) {}
+  arrived(action: string): void {
+    this.arrivals.push(action);
+  }
+  ended(): KeepAliveDecision {
+    return this.decision;
+  }
+  snapshot(): PolicySnapshot {
+    return { policy: 'hybrid', actions: [] };
+  }
+}
+
+async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
+
+/** A job that runs to completion at once and can load its action ahead (prepare). */
+function quickJob(warmKey: string, memoryMB = 256) {
+  const ran: { c?: PooledContainer; how?: string }[] = [];
+  const prepared: PooledContainer[] = [];
+  const j: PoolJob = {
+    warmKey,
+    maxConcurrency: 1,
+    kind: 'nodejs:20',
+    image: 'img',
+    memoryMB,
+    label: warmKey,
+    run: async (c, how) => {
+      ran.push({ c, how: c.initialized ? 'warm' : how });
+      c.initialized = true;
+      return { keep: true };
+    },
+    fail: async () => {},
+    prepare: async (c) => {
+      prepared.push(c);
+      return true;
+    },
+  };
+  return { j, ran, prepared };
+}
+
+describe('container pool keep-alive policy', () => {
+  it('removes an idle container after the keep-alive window the policy chose', async () => {
+    const f = new FakeFactory();
+    const policy = new ScriptedPolicy({ keepAliveMs: 30, surplusKeepAliveMs: 30, rule: 'histogram' });
+    const p = pool(f, { keepAlive: policy, idleTimeoutMs: 60_000 });
+    const a = quickJob('ns|a@1');
+    p.submit(a.j);
+    await until('the container removed', () => f.created[0]?.destroyed === true);
+    expect(policy.arrivals).toEqual(['ns|a@1']);
+    expect(p.stats().containers).toBe(0);
+    await p.close();
+  });
+
+  it('unloads after the call, loads the action again before the next call, and serves it warm', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 40, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }) });
+    const a = quickJob('ns|a@1');
+    p.submit(a.j);
+    await until('the first container removed', () => f.created[0]?.destroyed === true);
+    await until('a container loaded ahead', () => a.prepared.length === 1 && p.stats().warming === 0 && p.stats().containers === 1);
+    expect(a.prepared[0]!.initialized).toBe(true);
+    expect(a.prepared[0]!.warmKey).toBe('ns|a@1');
+    p.submit(a.j);
+    await until('the second call ran', () => a.ran.length === 2);
+    expect(a.ran[1]!.how).toBe('warm');
+    expect(a.ran[1]!.c).toBe(a.prepared[0]);
+    expect(f.created).toHaveLength(2);
+    expect(p.policySnapshot()).toMatchObject({ policy: 'hybrid', stemCells: [] });
+    await p.close();
+  });
+
+  it('keeps one container per action for the learnt window; surplus ones only their own window', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }), userMemoryMB: 1024 });
+    const a = job('ns|a@1');
+    const b = job('ns|a@1');
+    p.submit(a.j);
+    p.submit(b.j);
+    await until('both running', () => a.ran.how !== undefined && b.ran.how !== undefined);
+    expect(f.created).toHaveLength(2);
+    a.finish();
+    await until('a idle', () => p.stats().busy === 1);
+    b.finish();
+    await until('the surplus container removed', () => f.created.filter((c) => c.destroyed).length === 1);
+    expect(p.stats()).toMatchObject({ containers: 1, busy: 0 });
+    await p.close();
+  });
+
+  it('cancels the load ahead when the next call comes first', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 200, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }) });
+    const a = quickJob('ns|a@1');
+    p.submit(a.j);
+    await until('the first container removed', () => f.created[0]?.destroyed === true);
+    p.submit(a.j);
+    await until('the second call ran', () => a.ran.length === 2);
+    expect(a.ran[1]!.how).toBe('cold');
+    // Its end schedules a new load; the first one (200 ms after the first end) must not have run.
+    await new Promise((r) => setTimeout(r, 250));
+    expect(a.prepared.length).toBeLessThanOrEqual(1);
+    await p.close();
+  });
+
+  it('never loads ahead beyond the memory budget', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, { keepAlive: new ScriptedPolicy({ prewarmAfterMs: 30, keepAliveMs: 60_000, surplusKeepAliveMs: 0, rule: 'histogram' }), userMemoryMB: 256 });
+    const a = quickJob('ns|a@1');
+    p.submit(a.j);
+    await until('the first container removed', () => f.created[0]?.destroyed === true);
+    // b takes the whole budget before a's load is due.
+    const b = job('ns|b@1');
+    p.submit(b.j);
+    await until('b running', () => b.ran.how !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.prepared).toHaveLength(0);
+    expect(p.stats()).toMatchObject({ containers: 1, usedMB: 256 });
+    b.finish();
+    await p.close();
+  });
+
+  it('grows reactive stem cells after cold starts of their kind and keeps initialCount at first', async () => {
+    const f = new FakeFactory();
+    const p = pool(f, {
+      userMemoryMB: 4096,
+      stemCells: [{ kind: 'nodejs:20', image: 'img', memoryMB: 256, count: 1, reactive: { minCount: 0, maxCount: 3, ttlMs: 60_000, threshold: 2, increment: 1 } }],
+    });
+    p.prewarm();
+    await until('one stem cell', () => p.stats().prewarmed === 1);
+    // Four jobs at once: the first takes the stem cell, the other three start cold.
+    const jobs = [job('ns|a@1'), job('ns|b@1'), job('ns|c@1'), job('ns|d@1')];
+    for (const j of jobs) p.submit(j.j);
+    await until('all four running', () => jobs.every((j) => j.ran.how !== undefined));
+    expect(jobs.map((j) => j.ran.how).filter((h) => h === 'cold')).toHaveLength(3);
+    // Three cold starts ≥ threshold 2: target 1 (increment × ⌊3/2⌋), at least initialCount (1) in the first ttl.
+    await until('stem cells refilled', () => p.stats().prewarmed >= 1);
+    expect(p.policySnapshot().stemCells).toEqual([{ kind: 'nodejs:20', memoryMB: 256, target: 1, have: 1 }]);
+    const more = [job('ns|e@1'), job('ns|f@1'), job('ns|g@1'), job('ns|h@1')];
+    for (const j of more) p.submit(j.j);
+    await until('four more running', () => more.every((j) => j.ran.how !== undefined));
+    // Now 6 cold starts in the window (3 + 3 after the refilled stem cell was taken): target 3.
+    await until('three stem cells', () => p.stats().prewarmed === 3);
+    for (const j of [...jobs, ...more]) j.finish();
+    await p.close();
   });
 });

@@ -12,9 +12,21 @@
  *   5. otherwise the job waits in the buffer until a running job finishes and frees a container or memory.
  * One exception to 2-4: when the only warm container for the job is busy collecting its last
  * activation's logs (its result is already out), the job waits for it rather than start cold.
- * Idle warm containers are paused after `pauseGraceMs` (no CPU while idle) and removed after
- * `idleTimeoutMs`. A container whose activation ended in a developer or whisk error is destroyed,
- * never reused. Stem cells are refilled as soon as one is taken.
+ * Idle warm containers are paused after `pauseGraceMs` (no CPU while idle). How long they are kept
+ * is the keep-alive policy's call (keepalive.ts), made each time an activation ends:
+ *   - `fixed`: remove the container after `idleTimeoutMs`;
+ *   - `hybrid`: from the action's idle-time histogram, either keep it for a keep-alive window, or
+ *     unload it at once and load it again (create + /init, state `warming`) a measured lead time
+ *     before its prewarm window opens, then keep it for the keep-alive window. A load ahead never
+ *     evicts and never runs while jobs wait: it only uses memory nobody needs now. A call that
+ *     arrives before its load cancels it (and is a cold start, as it would have been anyway). The
+ *     windows are for one container of the action: one that goes idle while another of the action's
+ *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
+ * A container whose activation ended in a developer or whisk error is destroyed, never reused. Stem
+ * cells are refilled as soon as one is taken; a kind with a `reactive` configuration keeps
+ * `increment × ⌊cold starts in the last ttl / threshold⌋` of them (within minCount..maxCount, and
+ * initialCount during the first ttl), counting the cold starts no stem cell could serve, and removes
+ * the ones unused for a ttl beyond that count.
  *
  * Worked example. Budget 1024 MB, actions of 256 MB, two stem cells of nodejs:20/256 MB (stem cells do
  * not count against the budget until taken). Invoke A: no warm container, takes stem cell #1 (256 MB
@@ -23,10 +35,20 @@
  * C and D start cold (1024 MB used), E, F, G wait in the buffer; when A's container idles and a job is
  * waiting, the head job evicts it (LRU) and starts cold.
  *
+ * Worked example, hybrid keep-alive. Action T is a timer firing every 10 minutes, running 1 s. After
+ * five idle times of 9 min 59 s (all in histogram bin 9), each end yields prewarm window 8.1 min
+ * (9 × 0.9) and keep-alive window 2.9 min (10 × 1.1 − 8.1). Loading takes 300 ms here, so the pool
+ * removes T's container as the run ends, starts loading one at 8.1 min − 300 ms, and keeps it until
+ * 11 min: the next call at 10 min is warm, and T held memory for 2.9 of every 10 minutes instead of
+ * all of them. The fixed rule would keep it the whole time (10 min idle timeout > period).
+ *
  * Caveats. Memory is accounted by the action's limit, not by what the container really uses, so the
  * budget is conservative. Stem cells only match an action of exactly their memory size. A paused
  * container that fails to resume is destroyed and the job runs elsewhere — the activation still runs
- * once.
+ * once. The hybrid policy learns per action revision and invoking namespace (the warm key), so a new
+ * revision starts from the fixed rule again; its histogram has one-minute resolution, so actions
+ * called more often than that are simply kept loaded; and a load ahead that is wrong costs a container
+ * start and its keep-alive window of memory, nothing else (the call is cold, as it was without it).
  *
  * Intra-container concurrency. An action with `limits.concurrency` N > 1 may have up to N of its
  * activations in one container at once: a busy container of that action with a free slot is taken
@@ -35,9 +57,11 @@
  */
 import http from 'node:http';
 import type { Container, ContainerFactory } from '@whirl/core';
+import { FixedKeepAlive, ReactiveStemCells, keepAlivePlan, type KeepAliveDecision, type KeepAlivePolicy, type PolicySnapshot, type ReactiveConfig } from './keepalive.js';
 import { LogBuffer } from './logs.js';
 
-export type ContainerState = 'starting' | 'prewarmed' | 'ready' | 'running' | 'paused' | 'removing';
+/** `warming`: being created and /init-ed for an action ahead of its expected next call. */
+export type ContainerState = 'starting' | 'prewarmed' | 'warming' | 'ready' | 'running' | 'paused' | 'removing';
 
 export interface PooledContainer {
   readonly seq: number;
@@ -66,6 +90,7 @@ export interface PooledContainer {
   /** Set by the runner once /run has answered and only log collection remains (a millisecond, usually). */
   finishing: boolean;
   lastUsed: number;
+  createdAt: number;
   pausing?: Promise<void>;
   timers: { pause?: NodeJS.Timeout; idle?: NodeJS.Timeout };
 }
@@ -83,13 +108,22 @@ export interface PoolJob {
   run(c: PooledContainer, how: 'warm' | 'prewarm' | 'cold'): Promise<{ keep: boolean }>;
   /** No container could be provided (create failed). */
   fail(err: unknown): Promise<void>;
+  /**
+   * Initialises a fresh container with this job's action, without running it (for a container loaded
+   * ahead of the action's next expected call); resolves with whether /init succeeded. Without it the
+   * pool never unloads a container to load it again later.
+   */
+  prepare?(c: PooledContainer): Promise<boolean>;
 }
 
 export interface StemCell {
   kind: string;
   image: string;
   memoryMB: number;
+  /** Stem cells kept (OpenWhisk's initialCount). */
   count: number;
+  /** Grow with cold starts of this kind, shrink when unused (OpenWhisk's reactive prewarm config). */
+  reactive?: ReactiveConfig;
 }
 
 export interface PoolOptions {
@@ -101,7 +135,18 @@ export interface PoolOptions {
   idleTimeoutMs: number;
   stemCells: StemCell[];
   env: Record<string, string>;
-  log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  /** Decides keep-alive and prewarm windows. @default the fixed rule with `idleTimeoutMs` */
+  keepAlive?: KeepAlivePolicy;
+  /** The clock the policy is driven with. @default Date.now */
+  now?: () => number;
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void; debug?(o: object, m: string): void };
+}
+
+/** What the pool's policies decided, for logs and a metrics endpoint. */
+export interface PoolPolicySnapshot extends PolicySnapshot {
+  /** Measured time to load a container (create + /init); prewarms start this early. */
+  leadMs: number;
+  stemCells: { kind: string; memoryMB: number; target: number; have: number }[];
 }
 
 export interface PoolStats {
@@ -109,6 +154,8 @@ export interface PoolStats {
   prewarmed: number;
   busy: number;
   paused: number;
+  /** Being loaded for an action ahead of its next expected call. */
+  warming: number;
   usedMB: number;
   buffered: number;
 }
@@ -124,11 +171,32 @@ export class ContainerPool {
   /** Cold starts in flight per warm key (actions with concurrency > 1 wait for them to share). */
   private readonly coldPending = new Map<string, number>();
   private prewarmStarting = new Map<string, number>();
+  private readonly policy: KeepAlivePolicy;
+  private readonly now: () => number;
+  /** Loads scheduled ahead of an action's next expected call, by warm key. */
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly reactive = new Map<string, ReactiveStemCells>();
+  private readonly startedAt: number;
+  private stemTimer: NodeJS.Timeout | undefined;
+  /** Moving averages of container create and /init-ahead times: the lead a prewarm needs. */
+  private createMs = 0;
+  private prepareMs = 0;
+  private readonly logged = new Map<string, string>();
 
   constructor(
     private readonly factory: ContainerFactory,
     private readonly opts: PoolOptions,
-  ) {}
+  ) {
+    this.policy = opts.keepAlive ?? new FixedKeepAlive(opts.idleTimeoutMs);
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
+    for (const cell of opts.stemCells) if (cell.reactive) this.reactive.set(cellKey(cell.kind, cell.memoryMB), new ReactiveStemCells(cell.reactive));
+    const ttls = opts.stemCells.flatMap((c) => (c.reactive ? [c.reactive.ttlMs] : []));
+    if (ttls.length > 0) {
+      this.stemTimer = setInterval(() => this.adjustStemCells(), Math.max(1_000, Math.min(...ttls) / 2));
+      this.stemTimer.unref();
+    }
+  }
 
   get labels(): Record<string, string> {
     return { 'whirl.invoker': this.opts.invokerId, 'whirl.owner': this.opts.owner };
@@ -139,30 +207,52 @@ export class ContainerPool {
       this.track(job.fail(new Error('the invoker is shutting down')));
       return;
     }
+    this.policy.arrived(job.warmKey, this.now());
+    // The call came before its container was loaded again: it gets one now, the load is moot.
+    clearTimeout(this.scheduled.get(job.warmKey));
+    this.scheduled.delete(job.warmKey);
     this.buffer.push(job);
     this.drain();
+  }
+
+  /** The keep-alive policy's current windows per action, the prewarm lead and the stem-cell targets. */
+  policySnapshot(): PoolPolicySnapshot {
+    const now = this.now();
+    return {
+      ...this.policy.snapshot(),
+      leadMs: Math.round(this.leadMs()),
+      stemCells: this.opts.stemCells.map((cell) => ({
+        kind: cell.kind,
+        memoryMB: cell.memoryMB,
+        target: this.stemTarget(cell, now),
+        have: [...this.containers].filter((c) => c.state === 'prewarmed' && c.kind === cell.kind && c.memoryMB === cell.memoryMB).length,
+      })),
+    };
   }
 
   stats(): PoolStats {
     let prewarmed = 0;
     let busy = 0;
     let paused = 0;
+    let warming = 0;
     for (const c of this.containers) {
+      if (c.state === 'warming') warming++;
       if (c.state === 'prewarmed') prewarmed++;
       else if (c.state === 'running' || c.state === 'starting') busy++;
       else if (c.state === 'paused') paused++;
     }
-    return { containers: this.containers.size, prewarmed, busy, paused, usedMB: this.usedMB(), buffered: this.buffer.length };
+    return { containers: this.containers.size, prewarmed, warming, busy, paused, usedMB: this.usedMB(), buffered: this.buffer.length };
   }
 
   /** Starts the configured stem cells that are missing. */
   prewarm(): void {
     if (this.closed) return;
+    const now = this.now();
     for (const cell of this.opts.stemCells) {
-      const key = `${cell.kind}|${cell.memoryMB}`;
+      const key = cellKey(cell.kind, cell.memoryMB);
       const have = [...this.containers].filter((c) => c.state === 'prewarmed' && c.kind === cell.kind && c.memoryMB === cell.memoryMB).length;
       const starting = this.prewarmStarting.get(key) ?? 0;
-      for (let i = have + starting; i < cell.count; i++) {
+      for (let i = have + starting; i < this.stemTarget(cell, now); i++) {
         this.prewarmStarting.set(key, (this.prewarmStarting.get(key) ?? 0) + 1);
         this.track(
           this.create(cell.kind, cell.image, cell.memoryMB, `prewarm_${cell.kind}`, 'prewarmed')
@@ -180,6 +270,9 @@ export class ContainerPool {
   /** Stops placing work, waits for running jobs (up to `graceMs`), removes every container. */
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
+    clearInterval(this.stemTimer);
+    for (const t of this.scheduled.values()) clearTimeout(t);
+    this.scheduled.clear();
     const waiting = this.buffer.splice(0);
     await Promise.all(waiting.map((j) => j.fail(new Error('the invoker shut down before the activation could run'))));
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, graceMs).unref())]);
@@ -235,6 +328,12 @@ export class ContainerPool {
         return claimed;
       }
     }
+    const reactive = this.reactive.get(cellKey(job.kind, job.memoryMB));
+    if (reactive) {
+      // A cold start a stem cell would have saved: the reactive rule may want more of them.
+      reactive.coldStart(this.now());
+      this.prewarm();
+    }
     this.reservedMB += job.memoryMB;
     this.coldPending.set(job.warmKey, (this.coldPending.get(job.warmKey) ?? 0) + 1);
     return { how: 'cold' };
@@ -270,6 +369,7 @@ export class ContainerPool {
         c = await this.create(job.kind, job.image, job.memoryMB, job.label, 'running');
         c.active = 1;
       } catch (err) {
+        this.policy.ended(job.warmKey, this.now());
         await job.fail(err);
         this.drain();
         return;
@@ -280,6 +380,7 @@ export class ContainerPool {
         else this.coldPending.set(job.warmKey, pending);
       }
     }
+    let rescheduled = false;
     try {
       if (c.pausing) {
         try {
@@ -289,6 +390,7 @@ export class ContainerPool {
           this.opts.log.warn({ err, container: c.container.name }, 'resume failed; rescheduling');
           await this.remove(c);
           this.buffer.unshift(job);
+          rescheduled = true;
           return;
         } finally {
           c.pausing = undefined;
@@ -305,15 +407,31 @@ export class ContainerPool {
       c.doomed = true;
     } finally {
       c.active = Math.max(0, c.active - 1);
-      if (c.active === 0) {
-        if (c.doomed || this.closed) await this.remove(c);
-        else this.release(c);
+      const decision = rescheduled ? undefined : this.policy.ended(job.warmKey, this.now());
+      if (c.active === 0 && c.state !== 'removing') {
+        if (c.doomed || this.closed || !decision) await this.remove(c);
+        else this.release(c, job, decision);
       }
       this.drain();
     }
   }
 
-  private release(c: PooledContainer): void {
+  /** Carries out the policy's decision for a container whose last activation has ended. */
+  private release(c: PooledContainer, job: PoolJob, decision: KeepAliveDecision): void {
+    let surplus = false;
+    for (const o of this.containers) if (o !== c && o.warmKey === job.warmKey && (o.state === 'ready' || o.state === 'paused' || o.state === 'warming')) surplus = true;
+    const plan = keepAlivePlan(decision, this.leadMs(), surplus);
+    this.logDecision(job.warmKey, decision);
+    if (plan.loadAfterMs !== undefined && job.prepare) {
+      this.track(this.remove(c));
+      this.schedulePrewarm(job, plan.loadAfterMs, plan.keepLoadedMs);
+      return;
+    }
+    // Without a way to load it again, keep it through the prewarm window instead.
+    this.keepIdle(c, plan.loadAfterMs !== undefined ? (decision.prewarmAfterMs ?? 0) + decision.keepAliveMs : plan.removeAfterMs);
+  }
+
+  private keepIdle(c: PooledContainer, keepMs: number): void {
     c.state = 'ready';
     c.finishing = false;
     c.lastUsed = Date.now();
@@ -326,14 +444,106 @@ export class ContainerPool {
     c.timers.pause.unref();
     c.timers.idle = setTimeout(() => {
       if (c.state === 'ready' || c.state === 'paused') this.track(this.remove(c));
-    }, this.opts.idleTimeoutMs);
+    }, keepMs);
     c.timers.idle.unref();
   }
 
-  private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'running'): Promise<PooledContainer> {
+  private schedulePrewarm(job: PoolJob, afterMs: number, keepMs: number): void {
+    clearTimeout(this.scheduled.get(job.warmKey));
+    const t = setTimeout(() => {
+      this.scheduled.delete(job.warmKey);
+      this.track(this.loadAhead(job, keepMs));
+    }, afterMs);
+    t.unref();
+    this.scheduled.set(job.warmKey, t);
+  }
+
+  /**
+   * Creates and /inits a container for `job`'s action before its next expected call, if there is
+   * room; once ready it is kept `keepMs`.
+   */
+  private async loadAhead(job: PoolJob, keepMs: number): Promise<void> {
+    if (this.closed || !job.prepare) return;
+    for (const c of this.containers) if (c.warmKey === job.warmKey && c.state !== 'removing') return;
+    // Never evict for a guess: a prewarm only uses memory nobody else needs now.
+    if (this.buffer.length > 0 || this.usedMB() + job.memoryMB > this.opts.userMemoryMB) {
+      this.opts.log.debug?.({ action: job.warmKey }, 'no room to load the action ahead of its next call');
+      return;
+    }
+    const t0 = Date.now();
+    this.reservedMB += job.memoryMB;
+    let c: PooledContainer;
+    try {
+      c = await this.create(job.kind, job.image, job.memoryMB, job.label, 'warming');
+    } finally {
+      this.reservedMB -= job.memoryMB;
+    }
+    c.warmKey = job.warmKey;
+    c.maxConcurrency = Math.max(1, job.maxConcurrency);
+    const t1 = Date.now();
+    const ok = await job.prepare(c).catch((err: unknown) => {
+      this.opts.log.warn({ err, container: c.container.name }, 'could not load the action ahead of its next call');
+      return false;
+    });
+    if (!ok || c.state !== 'warming') {
+      if (c.state !== 'removing') await this.remove(c);
+      return;
+    }
+    this.prepareMs = ewma(this.prepareMs, Date.now() - t1);
+    c.initialized = true;
+    this.opts.log.debug?.({ action: job.warmKey, container: c.container.name, ms: Date.now() - t0 }, 'loaded ahead of its next call');
+    this.keepIdle(c, keepMs);
+    this.drain();
+  }
+
+  private leadMs(): number {
+    return this.createMs + this.prepareMs;
+  }
+
+  private logDecision(action: string, d: KeepAliveDecision): void {
+    if (!this.opts.log.debug) return;
+    const text = `${d.rule} ${d.prewarmAfterMs ?? 0} ${d.keepAliveMs}`;
+    if (this.logged.get(action) === text) return;
+    if (this.logged.size > 10_000) this.logged.clear();
+    this.logged.set(action, text);
+    this.opts.log.debug({ action, rule: d.rule, prewarmAfterMs: d.prewarmAfterMs ?? 0, keepAliveMs: d.keepAliveMs, leadMs: Math.round(this.leadMs()) }, 'keep-alive windows');
+  }
+
+  /** Stem cells wanted now: the reactive rule's count, but never below initialCount in the first ttl. */
+  private stemTarget(cell: StemCell, now: number): number {
+    const r = this.reactive.get(cellKey(cell.kind, cell.memoryMB));
+    if (!r) return cell.count;
+    return Math.max(r.desired(now), now - this.startedAt < r.config.ttlMs ? cell.count : 0);
+  }
+
+  /** Removes stem cells unused for their ttl beyond the reactive target, and starts missing ones. */
+  private adjustStemCells(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const cell of this.opts.stemCells) {
+      const r = this.reactive.get(cellKey(cell.kind, cell.memoryMB));
+      if (!r) continue;
+      const mine = [...this.containers]
+        .filter((c) => c.state === 'prewarmed' && c.kind === cell.kind && c.memoryMB === cell.memoryMB)
+        .sort((a, b) => a.createdAt - b.createdAt);
+      let extra = mine.length - this.stemTarget(cell, now);
+      for (const c of mine) {
+        if (extra <= 0) break;
+        if (now - c.createdAt < r.config.ttlMs) continue;
+        extra--;
+        this.opts.log.debug?.({ kind: cell.kind, container: c.container.name }, 'removing an unused stem cell');
+        this.track(this.remove(c));
+      }
+    }
+    this.prewarm();
+  }
+
+  private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'warming' | 'running'): Promise<PooledContainer> {
     const seq = ++this.seq;
+    const t0 = Date.now();
     const name = `whirl${this.opts.invokerId}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
     const container = await this.factory.create({ name, image, memoryMB, env: this.opts.env, labels: this.labels });
+    this.createMs = ewma(this.createMs, Date.now() - t0);
     const pc: PooledContainer = {
       seq,
       container,
@@ -349,6 +559,7 @@ export class ContainerPool {
       doomed: false,
       finishing: false,
       lastUsed: Date.now(),
+      createdAt: this.now(),
       timers: {},
     };
     this.containers.add(pc);
@@ -381,4 +592,13 @@ export class ContainerPool {
       .finally(() => this.running.delete(t));
     this.running.add(t);
   }
+}
+
+function cellKey(kind: string, memoryMB: number): string {
+  return `${kind}|${memoryMB}`;
+}
+
+/** A moving average that follows the last few measurements (the first one sets it). */
+function ewma(avg: number, sample: number): number {
+  return avg === 0 ? sample : 0.7 * avg + 0.3 * sample;
 }

@@ -7,6 +7,7 @@ import {
   controllerRuntimesView,
   imageName,
   loadManifest,
+  parseDurationMs,
   parseMemoryMB,
   resolveKind,
   stemCells,
@@ -37,13 +38,24 @@ describe('runtime manifest', () => {
     expect(imageName({ image: { name: 'x' } })).toBe('x:latest');
     expect(imageName(resolveKind('python:default') ?? { image: { name: '?' } })).toBe('whirl/action-python-v3.11:latest');
     expect(stemCells()).toEqual([
-      { kind: 'nodejs:20', image: 'whirl/action-nodejs-v20:latest', memoryMB: 256, count: 2 },
+      {
+        kind: 'nodejs:20',
+        image: 'whirl/action-nodejs-v20:latest',
+        memoryMB: 256,
+        count: 2,
+        reactive: { minCount: 2, maxCount: 4, ttlMs: 120_000, threshold: 2, increment: 1 },
+      },
       { kind: 'python:3.11', image: 'whirl/action-python-v3.11:latest', memoryMB: 256, count: 1 },
     ]);
     expect(parseMemoryMB('256 MB')).toBe(256);
     expect(parseMemoryMB('1 GB')).toBe(1024);
     expect(parseMemoryMB('512m')).toBe(512);
     expect(() => parseMemoryMB('lots')).toThrow();
+    expect(parseDurationMs('2 minutes')).toBe(120_000);
+    expect(parseDurationMs('90 s')).toBe(90_000);
+    expect(parseDurationMs('500ms')).toBe(500);
+    expect(parseDurationMs('1 hour')).toBe(3_600_000);
+    expect(parseDurationMs('soon')).toBeUndefined();
   });
 
   it('renders the controller view', () => {
@@ -85,6 +97,11 @@ describe('runtime manifest', () => {
     expect(() => loadManifest(file)).toThrow(/unknown build nope/);
     writeFileSync(file, JSON.stringify({ runtimes: {}, builds: { x: { proxy: ['p.js'], rootfs: 'cobol' } } }));
     expect(() => loadManifest(file)).toThrow(/invalid runtime manifest/);
+    const withReactive = (reactive: object) => JSON.stringify({ runtimes: { nodejs: [{ ...entry, stemCells: [{ initialCount: 1, memory: '256 MB', reactive }] }] } });
+    writeFileSync(file, withReactive({ minCount: 1, maxCount: 2, ttl: 'soon', threshold: 1, increment: 1 }));
+    expect(() => loadManifest(file)).toThrow(/ttl must be a duration/);
+    writeFileSync(file, withReactive({ minCount: 3, maxCount: 1, ttl: '1 minute', threshold: 1, increment: 1 }));
+    expect(() => loadManifest(file)).toThrow(/minCount must not exceed/);
   });
 
   it('lists every image with its build recipe', () => {

@@ -32,10 +32,12 @@ const stemCellSchema = z.object({
     .object({
       minCount: z.number().int().nonnegative(),
       maxCount: z.number().int().nonnegative(),
-      ttl: z.string().min(1),
+      /** OpenWhisk writes a duration such as `2 minutes`. */
+      ttl: z.string().refine((t) => parseDurationMs(t) !== undefined, 'ttl must be a duration such as "2 minutes", "90 s" or "500 ms"'),
       threshold: z.number().int().positive(),
       increment: z.number().int().positive(),
     })
+    .refine((r) => r.minCount <= r.maxCount, 'reactive.minCount must not exceed reactive.maxCount')
     .optional(),
 });
 
@@ -89,6 +91,7 @@ export interface StemCell {
   image: string;
   memoryMB: number;
   count: number;
+  reactive?: { minCount: number; maxCount: number; ttlMs: number; threshold: number; increment: number };
 }
 
 export interface RuntimeView {
@@ -168,13 +171,27 @@ export function parseMemoryMB(text: string): number {
   return Math.round(n * (factor[unit] ?? 1));
 }
 
+/** Parses durations as OpenWhisk's manifests write them (`2 minutes`, `90 s`, `500 ms`, `1 hour`). */
+export function parseDurationMs(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = m[2]!.toLowerCase();
+  const factor = unit.startsWith('ms') || unit.startsWith('milli') ? 1 : unit.startsWith('s') ? 1_000 : unit.startsWith('m') ? 60_000 : 3_600_000;
+  return Math.round(Number(m[1]) * factor);
+}
+
 /** Prewarm configuration, one element per stemCell of every kind. */
 export function stemCells(manifest: RuntimeManifest = loadManifest()): StemCell[] {
   const out: StemCell[] = [];
   for (const entries of Object.values(manifest.runtimes)) {
     for (const e of entries) {
       for (const sc of e.stemCells ?? []) {
-        out.push({ kind: e.kind, image: imageName(e), memoryMB: parseMemoryMB(sc.memory), count: sc.initialCount });
+        const cell: StemCell = { kind: e.kind, image: imageName(e), memoryMB: parseMemoryMB(sc.memory), count: sc.initialCount };
+        if (sc.reactive) {
+          const { minCount, maxCount, threshold, increment } = sc.reactive;
+          cell.reactive = { minCount, maxCount, threshold, increment, ttlMs: parseDurationMs(sc.reactive.ttl) ?? 0 };
+        }
+        out.push(cell);
       }
     }
   }

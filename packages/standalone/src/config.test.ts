@@ -25,6 +25,12 @@ describe('standalone config', () => {
     expect(Object.isFrozen(loadConfig([], {}))).toBe(true);
   });
 
+  it('chooses the keep-alive policy and rejects an unknown one', () => {
+    expect(loadConfig([], {})).toMatchObject({ keepAlive: 'fixed', keepAliveBinMs: 60_000 });
+    expect(loadConfig([], { WHIRL_KEEPALIVE: 'hybrid', WHIRL_KEEPALIVE_BIN_MS: '250' })).toMatchObject({ keepAlive: 'hybrid', keepAliveBinMs: 250 });
+    expect(() => loadConfig([], { WHIRL_KEEPALIVE: 'forever' })).toThrow(/WHIRL_KEEPALIVE|keepAlive/);
+  });
+
   it('refuses unknown flags', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option '--prot'/);
   });

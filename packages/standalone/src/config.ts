@@ -17,6 +17,11 @@ export const StandaloneConfigSchema = z.object({
   userMemoryMB: z.coerce.number().int().min(128).default(2048).describe('Memory budget of the container pool. WHIRL_USER_MEMORY_MB.'),
   pauseGraceMs: z.coerce.number().int().min(0).default(10_000).describe('Idle time before a warm container is paused. WHIRL_PAUSE_GRACE_MS.'),
   idleTimeoutMs: z.coerce.number().int().min(1000).default(600_000).describe('Idle time before a warm container is removed. WHIRL_IDLE_TIMEOUT_MS.'),
+  keepAlive: z
+    .enum(['fixed', 'hybrid'])
+    .default('fixed')
+    .describe('Keep-alive policy: fixed (idle timeout) or hybrid (per-action idle-time histogram, prewarms before the next likely call; docs/keepalive.md). WHIRL_KEEPALIVE.'),
+  keepAliveBinMs: z.coerce.number().int().min(1).default(60_000).describe("Width of the hybrid policy's 240 histogram bins. WHIRL_KEEPALIVE_BIN_MS."),
   prewarm: envBool.default(true).describe('Start stem cells from the runtime manifest. WHIRL_PREWARM.'),
   invocationsPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace invocations per minute. WHIRL_INVOCATIONS_PER_MINUTE.'),
   concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('Default per-namespace concurrent invocations. WHIRL_CONCURRENT_INVOCATIONS.'),
@@ -35,6 +40,8 @@ const ENV: Record<keyof StandaloneConfig, string> = {
   userMemoryMB: 'WHIRL_USER_MEMORY_MB',
   pauseGraceMs: 'WHIRL_PAUSE_GRACE_MS',
   idleTimeoutMs: 'WHIRL_IDLE_TIMEOUT_MS',
+  keepAlive: 'WHIRL_KEEPALIVE',
+  keepAliveBinMs: 'WHIRL_KEEPALIVE_BIN_MS',
   prewarm: 'WHIRL_PREWARM',
   invocationsPerMinute: 'WHIRL_INVOCATIONS_PER_MINUTE',
   concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',

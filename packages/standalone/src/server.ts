@@ -108,6 +108,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      keepAlive: config.keepAlive,
+      keepAliveBinMs: config.keepAliveBinMs,
       prewarm: config.prewarm,
       pullImages: config.pullImages,
       apiHost: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
