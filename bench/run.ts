@@ -13,8 +13,9 @@ import { footprintBench } from './benchmarks/footprint.js';
 import { sequenceBench } from './benchmarks/sequence.js';
 import { throughputBench } from './benchmarks/throughput.js';
 import { warmLatencyBench } from './benchmarks/warm-latency.js';
+import { usageBench } from './benchmarks/usage.js';
 
-const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench];
+const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench, usageBench];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => a !== '--');

@@ -132,3 +132,18 @@ export interface ApiInfo {
 export function annotationValue(list: readonly KeyValue[] | undefined, key: string): unknown {
   return list?.find((kv) => kv.key === key)?.value;
 }
+
+/** `GET /namespaces/{ns}/usage`: figures per action and in total (duration in ms). */
+export interface UsageFigures {
+  invocations: number;
+  errors: number;
+  duration: number;
+  gbSeconds: number;
+}
+export interface Usage {
+  namespace: string;
+  since?: number;
+  upto?: number;
+  actions: (UsageFigures & { action: string })[];
+  total: UsageFigures;
+}
