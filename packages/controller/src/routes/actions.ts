@@ -80,9 +80,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       path,
       { schema: { params, querystring: GetQuery }, config: { doc: { summary: `Get an action${where}`, tags, responses: entityResponses.get('action') } } },
       async (req) => {
-      const withCode = req.query.code;
-      const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
-      return renderAction(action.doc, withCode);
+        const withCode = req.query.code;
+        const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
+        return renderAction(action.doc, withCode);
       },
     );
 
@@ -95,29 +95,29 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       path,
       { schema: { params, querystring: OverwriteQuery, body: ActionPutSchema }, config: { doc: putDoc } },
       async (req) => {
-      const identity = identityOf(req);
-      const { namespace: ns, pkg, name, docId } = target(req);
-      const overwrite = req.query.overwrite;
-      const put = req.body;
-      if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
-      if (put.exec?.kind === 'sequence') {
-        put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
-      }
-      const existing = await ctx.entities.get(docId);
-      if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
-      if (existing && !overwrite) throw new ConflictError(Messages.exists);
-      const doc = buildAction({
-        put,
-        existing: existing?.doc as WhiskAction | undefined,
-        namespace: pkg === undefined ? ns : `${ns}/${pkg}`,
-        name,
-        kinds: ctx.kinds,
-        userLimits: ctx.userLimits(identity),
-        now: Date.now(),
-      });
-      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-      ctx.cache.invalidate(docId);
-      return renderAction(saved.doc as WhiskAction);
+        const identity = identityOf(req);
+        const { namespace: ns, pkg, name, docId } = target(req);
+        const overwrite = req.query.overwrite;
+        const put = req.body;
+        if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
+        if (put.exec?.kind === 'sequence') {
+          put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
+        }
+        const existing = await ctx.entities.get(docId);
+        if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
+        if (existing && !overwrite) throw new ConflictError(Messages.exists);
+        const doc = buildAction({
+          put,
+          existing: existing?.doc as WhiskAction | undefined,
+          namespace: pkg === undefined ? ns : `${ns}/${pkg}`,
+          name,
+          kinds: ctx.kinds,
+          userLimits: ctx.userLimits(identity),
+          now: Date.now(),
+        });
+        const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+        ctx.cache.invalidate(docId);
+        return renderAction(saved.doc as WhiskAction);
       },
     );
 
@@ -149,28 +149,28 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       path,
       { onRequest: checkPayloadSize, schema: { params, querystring: InvokeQuery, body: InvokeBody }, config: { doc: invokeDoc } },
       async (req, reply) => {
-      const identity = identityOf(req);
-      const received = Date.now();
-      // Throttles come before entitlement, as in OpenWhisk.
-      ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
-      const blocking = req.query.blocking;
-      const resultOnly = req.query.result;
-      const waitMs = Math.min(req.query.timeout ?? ctx.config.blockingWaitMs, ctx.config.blockingWaitMs);
-      const payload = invokePayload(req.body);
-      const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
-      const outcome = await ctx.invoker.invoke({
-        identity,
-        action,
-        packageParams,
-        ...(binding !== undefined ? { binding } : {}),
-        payload,
-        blocking: blocking || resultOnly,
-        waitMs,
-        transid: req.id,
-        received,
-        throttle: false,
-      });
-      return sendOutcome(reply, outcome, resultOnly);
+        const identity = identityOf(req);
+        const received = Date.now();
+        // Throttles come before entitlement, as in OpenWhisk.
+        ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
+        const blocking = req.query.blocking;
+        const resultOnly = req.query.result;
+        const waitMs = Math.min(req.query.timeout ?? ctx.config.blockingWaitMs, ctx.config.blockingWaitMs);
+        const payload = invokePayload(req.body);
+        const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
+        const outcome = await ctx.invoker.invoke({
+          identity,
+          action,
+          packageParams,
+          ...(binding !== undefined ? { binding } : {}),
+          payload,
+          blocking: blocking || resultOnly,
+          waitMs,
+          transid: req.id,
+          received,
+          throttle: false,
+        });
+        return sendOutcome(reply, outcome, resultOnly);
       },
     );
   }

@@ -82,43 +82,43 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     `${base}/:name`,
     { schema: { params: NameParams, querystring: OverwriteQuery, body: PackagePutSchema }, config: { doc: putDoc } },
     async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = req.query.overwrite;
-    if (name === 'default') throw new BadRequestError(Msg.reserved(name));
-    const put = req.body;
-    checkEntitySizes(put);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'package', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      if (name === 'default') throw new BadRequestError(Msg.reserved(name));
+      const put = req.body;
+      checkEntitySizes(put);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'package', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
 
-    let binding: PackageBinding | undefined;
-    if (put.binding && 'name' in put.binding) {
-      binding = { namespace: resolveNamespace(identity, put.binding.namespace), name: checkName(put.binding.name) };
-      await checkBindingTarget(ctx, identity, binding);
-      if (existing && !isBinding(existing.doc)) throw new ConflictError(Msg.cannotBecomeBinding);
-    } else if (existing && isBinding(existing.doc)) {
-      binding = existing.doc.binding;
-    }
+      let binding: PackageBinding | undefined;
+      if (put.binding && 'name' in put.binding) {
+        binding = { namespace: resolveNamespace(identity, put.binding.namespace), name: checkName(put.binding.name) };
+        await checkBindingTarget(ctx, identity, binding);
+        if (existing && !isBinding(existing.doc)) throw new ConflictError(Msg.cannotBecomeBinding);
+      } else if (existing && isBinding(existing.doc)) {
+        binding = existing.doc.binding;
+      }
 
-    const old = existing?.doc;
-    let annotations: KeyValue[] = put.annotations ?? old?.annotations ?? [];
-    if (binding) annotations = mergeKeyValues(annotations, [{ key: 'binding', value: { namespace: binding.namespace, name: binding.name } }]);
-    const doc: WhiskPackage = {
-      entityType: 'package',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations,
-      parameters: put.parameters ?? old?.parameters ?? [],
-      binding: binding ?? {},
-      updated: Date.now(),
-    };
-    const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-    ctx.cache.invalidate(docId);
-    return renderPackage(saved.doc as WhiskPackage);
+      const old = existing?.doc;
+      let annotations: KeyValue[] = put.annotations ?? old?.annotations ?? [];
+      if (binding) annotations = mergeKeyValues(annotations, [{ key: 'binding', value: { namespace: binding.namespace, name: binding.name } }]);
+      const doc: WhiskPackage = {
+        entityType: 'package',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations,
+        parameters: put.parameters ?? old?.parameters ?? [],
+        binding: binding ?? {},
+        updated: Date.now(),
+      };
+      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+      ctx.cache.invalidate(docId);
+      return renderPackage(saved.doc as WhiskPackage);
     },
   );
 
@@ -127,22 +127,22 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     `${base}/:name`,
     { schema: { params: NameParams, querystring: DeleteQuery }, config: { doc: deleteDoc } },
     async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const force = req.query.force;
-    const docId = `${ns}/${name}`;
-    const found = await getTyped(ctx, docId, 'package', { cached: false });
-    if (!found) throw new NotFoundError();
-    if (!isBinding(found.doc)) {
-      const contents = `${ns}/${name}`;
-      const n = await ctx.entities.count({ entityType: 'action', namespace: contents });
-      if (n > 0 && !force) throw new ConflictError(Msg.notEmpty(n));
-      if (n > 0) await deleteContents(ctx, contents);
-    }
-    await ctx.entities.delete(docId, found.rev);
-    ctx.cache.invalidate(docId);
-    return renderPackage(found.doc);
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const force = req.query.force;
+      const docId = `${ns}/${name}`;
+      const found = await getTyped(ctx, docId, 'package', { cached: false });
+      if (!found) throw new NotFoundError();
+      if (!isBinding(found.doc)) {
+        const contents = `${ns}/${name}`;
+        const n = await ctx.entities.count({ entityType: 'action', namespace: contents });
+        if (n > 0 && !force) throw new ConflictError(Msg.notEmpty(n));
+        if (n > 0) await deleteContents(ctx, contents);
+      }
+      await ctx.entities.delete(docId, found.rev);
+      ctx.cache.invalidate(docId);
+      return renderPackage(found.doc);
     },
   );
 }

@@ -71,47 +71,47 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     `${base}/:name`,
     { schema: { params: NameParams, querystring: OverwriteQuery, body: RulePutSchema }, config: { doc: putDoc } },
     async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = req.query.overwrite;
-    const put = req.body;
-    checkEntitySizes(put);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'rule', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
-    const old = existing?.doc;
-    if (!old && (!put.trigger || !put.action)) throw new BadRequestError('rule requires a valid trigger and a valid action');
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      const put = req.body;
+      checkEntitySizes(put);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'rule', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
+      const old = existing?.doc;
+      if (!old && (!put.trigger || !put.action)) throw new BadRequestError('rule requires a valid trigger and a valid action');
 
-    const trigger = put.trigger ? parseRef(put.trigger, identity) : old!.trigger;
-    const action = put.action ? parseRef(put.action, identity) : old!.action;
-    await checkTrigger(ctx, identity, trigger);
-    await checkAction(ctx, identity, action);
+      const trigger = put.trigger ? parseRef(put.trigger, identity) : old!.trigger;
+      const action = put.action ? parseRef(put.action, identity) : old!.action;
+      await checkTrigger(ctx, identity, trigger);
+      await checkAction(ctx, identity, action);
 
-    const ruleKey = `${ns}/${name}`;
-    let status: Status = 'active';
-    if (old) status = (await statusOf(ctx, old, undefined)) ?? 'active';
+      const ruleKey = `${ns}/${name}`;
+      let status: Status = 'active';
+      if (old) status = (await statusOf(ctx, old, undefined)) ?? 'active';
 
-    const doc: WhiskRule = {
-      entityType: 'rule',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations: put.annotations ?? old?.annotations ?? [],
-      updated: Date.now(),
-      trigger,
-      action,
-    };
-    const saved = (existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc)).doc as WhiskRule;
-    ctx.cache.invalidate(docId);
-    if (old && refId(old.trigger) !== refId(trigger)) {
-      await updateTriggerRules(ctx, refId(old.trigger), (rules) => void delete rules[ruleKey]);
-    }
-    await updateTriggerRules(ctx, refId(trigger), (rules) => {
-      rules[ruleKey] = { action: { path: action.path, name: action.name }, status };
-    });
-    return renderRule(saved, status);
+      const doc: WhiskRule = {
+        entityType: 'rule',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations: put.annotations ?? old?.annotations ?? [],
+        updated: Date.now(),
+        trigger,
+        action,
+      };
+      const saved = (existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc)).doc as WhiskRule;
+      ctx.cache.invalidate(docId);
+      if (old && refId(old.trigger) !== refId(trigger)) {
+        await updateTriggerRules(ctx, refId(old.trigger), (rules) => void delete rules[ruleKey]);
+      }
+      await updateTriggerRules(ctx, refId(trigger), (rules) => {
+        rules[ruleKey] = { action: { path: action.path, name: action.name }, status };
+      });
+      return renderRule(saved, status);
     },
   );
 
@@ -136,15 +136,15 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     `${base}/:name`,
     { schema: { params: NameParams, body: StateBody }, config: { doc: stateDoc } },
     async (req, reply) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    const docId = `${ns}/${checkName(req.params.name)}`;
-    const status = req.body.status;
-    const rule = (await requireTyped(ctx, docId, 'rule', { cached: false })).doc;
-    const found = await updateTriggerRules(ctx, refId(rule.trigger), (rules) => {
-      rules[docId] = { action: { path: rule.action.path, name: rule.action.name }, status };
-    });
-    if (!found) throw new NotFoundError('Only rules with existing triggers can be activated');
-    return reply.code(200).send();
+      const ns = ownNamespace(identityOf(req), req.params.ns);
+      const docId = `${ns}/${checkName(req.params.name)}`;
+      const status = req.body.status;
+      const rule = (await requireTyped(ctx, docId, 'rule', { cached: false })).doc;
+      const found = await updateTriggerRules(ctx, refId(rule.trigger), (rules) => {
+        rules[docId] = { action: { path: rule.action.path, name: rule.action.name }, status };
+      });
+      if (!found) throw new NotFoundError('Only rules with existing triggers can be activated');
+      return reply.code(200).send();
     },
   );
 }

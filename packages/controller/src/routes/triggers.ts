@@ -64,32 +64,32 @@ export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     `${base}/:name`,
     { schema: { params: NameParams, querystring: OverwriteQuery, body: TriggerPutSchema }, config: { doc: putDoc } },
     async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = req.query.overwrite;
-    const put = req.body;
-    checkEntitySizes(put);
-    if (put.annotations) checkFeedAnnotation(put.annotations, identity);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'trigger', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
-    const old = existing?.doc;
-    const doc: WhiskTrigger = {
-      entityType: 'trigger',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations: put.annotations ?? old?.annotations ?? [],
-      parameters: put.parameters ?? old?.parameters ?? [],
-      limits: {},
-      ...(old?.rules !== undefined ? { rules: old.rules } : {}),
-      updated: Date.now(),
-    };
-    const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-    ctx.cache.invalidate(docId);
-    return renderTrigger(saved.doc as WhiskTrigger);
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      const put = req.body;
+      checkEntitySizes(put);
+      if (put.annotations) checkFeedAnnotation(put.annotations, identity);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'trigger', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
+      const old = existing?.doc;
+      const doc: WhiskTrigger = {
+        entityType: 'trigger',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations: put.annotations ?? old?.annotations ?? [],
+        parameters: put.parameters ?? old?.parameters ?? [],
+        limits: {},
+        ...(old?.rules !== undefined ? { rules: old.rules } : {}),
+        updated: Date.now(),
+      };
+      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+      ctx.cache.invalidate(docId);
+      return renderTrigger(saved.doc as WhiskTrigger);
     },
   );
 
@@ -119,20 +119,20 @@ export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     `${base}/:name`,
     { onRequest: checkFireSize, schema: { params: NameParams, body: FireBody }, config: { doc: fireDoc } },
     async (req, reply) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const payload = firePayload(req.body);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      // The caller's credentials are not event data; everything else is passed on as sent.
-      if (k === 'authorization' || v === undefined) continue;
-      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    const fired = await fireTrigger(ctx, { identity, namespace: ns, name, payload, headers, transid: req.id });
-    if (fired.activationId === undefined) return reply.code(204).send();
-    void reply.header('x-openwhisk-activation-id', fired.activationId);
-    return reply.code(202).send({ activationId: fired.activationId });
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const payload = firePayload(req.body);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        // The caller's credentials are not event data; everything else is passed on as sent.
+        if (k === 'authorization' || v === undefined) continue;
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      const fired = await fireTrigger(ctx, { identity, namespace: ns, name, payload, headers, transid: req.id });
+      if (fired.activationId === undefined) return reply.code(204).send();
+      void reply.header('x-openwhisk-activation-id', fired.activationId);
+      return reply.code(202).send({ activationId: fired.activationId });
     },
   );
 }
