@@ -14,8 +14,9 @@ import { keepAliveBench } from './benchmarks/keepalive.js';
 import { sequenceBench } from './benchmarks/sequence.js';
 import { throughputBench } from './benchmarks/throughput.js';
 import { warmLatencyBench } from './benchmarks/warm-latency.js';
+import { usageBench } from './benchmarks/usage.js';
 
-const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench, keepAliveBench];
+const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench, keepAliveBench, usageBench];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => a !== '--');

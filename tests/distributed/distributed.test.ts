@@ -159,6 +159,30 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(after).toBe(before);
   });
 
+  it('reports usage from the CouchDB aggregate, and serves the API document, through nginx', async () => {
+    // The 16 invokes of `spread*` above, stored by two invokers.
+    const names = Array.from({ length: 8 }, (_, i) => `guest/spread${i}`);
+    const usage = await waitFor('usage of the spread actions', async () => {
+      const r = await call(d.apiHost, d.auth, 'GET', '/api/v1/namespaces/_/usage');
+      const actions = (r.body as { actions?: { action: string; invocations: number; errors: number; gbSeconds: number }[] }).actions ?? [];
+      const mine = actions.filter((a) => names.includes(a.action));
+      return mine.length === 8 && mine.every((a) => a.invocations === 2) ? mine : undefined;
+    }, 30_000);
+    for (const a of usage) {
+      expect(a.errors).toBe(0);
+      // 256 MB, at least 1 ms billed per invoke.
+      expect(a.gbSeconds).toBeGreaterThanOrEqual((2 * 256) / 1024 / 1000);
+    }
+    const bad = await call(d.apiHost, d.auth, 'GET', '/api/v1/namespaces/_/usage?since=5&upto=4');
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: string }).error).toBe("The time range is inverted: 'since' (5) is after 'upto' (4).");
+    const future = await call(d.apiHost, d.auth, 'GET', `/api/v1/namespaces/_/usage?since=${Date.now() + 3_600_000}`);
+    expect((future.body as { total: { invocations: number } }).total.invocations).toBe(0);
+    const docs = await call(d.apiHost, null, 'GET', '/api/v1/api-docs');
+    expect(docs.status).toBe(200);
+    expect((docs.body as { openapi: string }).openapi).toBe('3.1.0');
+  });
+
   it('carries a payload near the 1 MB limit through Kafka', async () => {
     await ow.actions.create({ name: 'sizer', action: 'function main(p) { return { length: p.big.length }; }' });
     const big = 'x'.repeat(1000 * 1024);

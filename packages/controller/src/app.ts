@@ -5,7 +5,7 @@
  * authenticated context with the entity routes.
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   BadRequestError,
@@ -39,6 +39,8 @@ import { ruleRoutes } from './routes/rules.js';
 import { SystemActions } from './catalog/system-actions.js';
 import { registerApiManagement } from './gateway/apimgmt.js';
 import { gatewayRoutes } from './gateway/routes.js';
+import { ApiDocument, apiDocsRoutes, zodValidatorCompiler } from './openapi.js';
+import { usageRoutes } from './routes/usage.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -49,7 +51,7 @@ const CORS_HEADERS = {
 /** Paths the platform serves, to tell a wrong method (405) from an unknown path (404). */
 const KNOWN_PATHS: RegExp[] = [
   /^\/api\/v1\/namespaces\/[^/]+\/(actions|activations|packages|triggers|rules)(\/.*)?$/,
-  /^\/api\/v1\/namespaces\/[^/]+\/limits$/,
+  /^\/api\/v1\/namespaces\/[^/]+\/(limits|usage)$/,
   /^\/api\/v1\/namespaces\/?$/,
   /^\/api\/v1\/?$/,
 ];
@@ -65,6 +67,8 @@ export interface AppDeps extends ControllerDeps {
    */
   directAcks?: { url?: string; token: string };
   logger?: FastifyBaseLogger;
+  /** Told of every route as it is registered (the API document's coverage test listens here). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise<{ app: FastifyInstance; ctx: Ctx }> {
@@ -77,6 +81,12 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     },
     routerOptions: { maxParamLength: 1024 },
   });
+
+  // Routes validate with the zod schemas they declare, and the API document is built from the same.
+  const apiDoc = new ApiDocument({ version: config.buildNo });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.addHook('onRoute', apiDoc.collect);
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
   const cache = new EntityCache(deps.entities);
   // With several controllers each enforces its share of every limit.
@@ -148,9 +158,16 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   await app.register(async (open) => infoRoutes(open, ctx));
+  await app.register(async (open) => apiDocsRoutes(open, apiDoc));
   if (deps.directAcks) {
     const expected = Buffer.from(deps.directAcks.token);
-    app.post('/__whirl/acks', async (req, reply) => {
+    const acksDoc = {
+      summary: 'Internal: invokers post blocking results here (distributed)',
+      tags: ['internal'],
+      auth: false,
+      responses: { 204: 'Applied.', 400: 'Not an ack with a result.', 403: 'The ack token is wrong.' },
+    };
+    app.post('/__whirl/acks', { config: { doc: acksDoc } }, async (req, reply) => {
       const given = Buffer.from(String(req.headers['x-whirl-ack-token'] ?? ''));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError();
       const ack = req.body as AckMessage | undefined;
@@ -171,6 +188,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     await packageRoutes(secured, ctx);
     await triggerRoutes(secured, ctx);
     await ruleRoutes(secured, ctx);
+    await usageRoutes(secured, ctx);
   });
 
   return { app, ctx };

@@ -7,6 +7,7 @@ import type { ActivationRecord } from './activation.js';
 import type { EntityType, Revisioned, WhiskEntity } from './entities.js';
 import type { Identity, Subject } from './identity.js';
 import type { UserLimits } from './limits.js';
+import type { ActionUsage, UsageQuery } from './usage.js';
 
 export interface EntityListQuery {
   entityType: EntityType;
@@ -53,6 +54,12 @@ export interface ActivationStore {
   /** Newest `start` first. */
   list(q: ActivationListQuery): Promise<ActivationRecord[]>;
   count(q: Omit<ActivationListQuery, 'limit' | 'skip'>): Promise<number>;
+  /**
+   * Usage per action (see `usageOf` in core/usage.ts) of the records whose `start` is in the range,
+   * ordered by action. Answered from an aggregate the adapter keeps as records are put (an upsert
+   * replaces the record's earlier contribution), so its cost does not grow with the number of records.
+   */
+  usage(q: UsageQuery): Promise<ActionUsage[]>;
   close(): Promise<void>;
 }
 

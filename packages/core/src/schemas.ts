@@ -44,11 +44,81 @@ export type ActionPut = z.infer<typeof ActionPutSchema>;
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data as z.infer<S>;
-  const detail = r.error.issues
-    .map((i) => (i.path.length ? `'${i.path.join('.')}' ${i.message}` : i.message))
-    .join('; ');
-  throw new BadRequestError(`The request content was malformed: ${detail}.`);
+  throw requestError(r.error, 'body');
 }
+
+/**
+ * The 400 for a request part that does not fit its schema. A `custom` issue carries the whole
+ * client-facing sentence (OpenWhisk's wording, from the checks below); any other issue is described
+ * with the field it concerns: for a body as OpenWhisk's "malformed" message, for a query parameter
+ * or path segment by its name.
+ */
+export function requestError(error: z.ZodError, part: 'body' | 'querystring' | 'params' | 'headers'): BadRequestError {
+  const first = error.issues[0];
+  if (first?.code === 'custom') return new BadRequestError(first.message);
+  if (part === 'body') {
+    const detail = error.issues.map((i) => (i.path.length ? `'${i.path.join('.')}' ${i.message}` : i.message)).join('; ');
+    return new BadRequestError(`The request content was malformed: ${detail}.`);
+  }
+  // strictQuery words this one itself.
+  if (first?.code === 'unrecognized_keys') return new BadRequestError(first.message);
+  const what = part === 'params' ? 'path segment' : part === 'headers' ? 'header' : 'parameter';
+  return new BadRequestError(`The ${what} '${first?.path.join('.') ?? ''}' is not valid: ${first?.message ?? 'invalid'}.`);
+}
+
+/**
+ * A query parameter (a string, absent when not given) checked and converted by `check`, which throws
+ * OpenWhisk's BadRequestError for a bad value: the zod schema carries that sentence as a custom issue,
+ * so the route's declared schema both validates with OpenWhisk's messages and documents the parameter.
+ */
+export function queryParam<T>(check: (value: string | undefined) => T, description: string) {
+  return z
+    .string()
+    .optional()
+    .transform((v, c): T => {
+      try {
+        return check(v);
+      } catch (e) {
+        if (!(e instanceof BadRequestError)) throw e;
+        c.addIssue({ code: 'custom', message: e.message });
+        return z.NEVER;
+      }
+    })
+    .describe(description);
+}
+
+/** A query whose unknown parameters are refused (rather than ignored, as OpenWhisk's routes do), naming those it takes. */
+export function strictQuery<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape).map((k) => `'${k}'`).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      const keys = iss.keys.map((k) => `'${k}'`).join(', ');
+      return `Unknown query parameter${iss.keys.length === 1 ? '' : 's'} ${keys}: this route takes only ${known}.`;
+    },
+  });
+}
+
+/** A boolean query parameter with OpenWhisk's spellings and messages. */
+export const boolParam = (name: string, dflt: boolean, what: string) =>
+  queryParam((v) => queryBool(v, name, dflt), `${what} (true/false, yes/no, on/off, 1/0; default ${dflt}).`);
+
+/** `limit` and `skip` of a list route, with listPaging's messages. */
+export const pagingParams = (collection: string) => ({
+  limit: queryParam(
+    (v) => listPaging({ limit: v }, collection).limit,
+    `How many ${collection} to return, 0 to ${Limits.list.max} (default ${Limits.list.default}; 0 means ${Limits.list.max}).`,
+  ),
+  skip: queryParam((v) => listPaging({ skip: v }, collection).skip, `How many ${collection} to skip (default 0).`),
+});
+
+/** The count-only variant of a list route. */
+export const countParam = (collection: string) => boolParam('count', false, `Return only the number of ${collection}`);
+
+/** The JSON error body every 4xx/5xx carries: OpenWhisk's message and the transaction id. */
+export const ErrorBodySchema = z
+  .object({ error: z.string().describe('What went wrong, and what to fix.'), code: z.string().describe('The transaction id of the request.') })
+  .describe('OpenWhisk error body');
 
 /** OpenWhisk's boolean query parameter: true/false (any case), also yes/no/on/off/1/0. */
 export function queryBool(value: unknown, name: string, dflt: boolean): boolean {

@@ -13,6 +13,9 @@ import {
   NotFoundError,
   ServiceUnavailableError,
   annotation,
+  usageOf,
+  type ActionUsage,
+  type UsageQuery,
   type ActivationListQuery,
   type ActivationRecord,
   type ActivationStore,
@@ -45,7 +48,7 @@ export interface CouchStoreOptions {
 
 /** The design document every database gets; bump `version` whenever a view changes. */
 const DESIGN_ID = '_design/whirl';
-const DESIGN_VERSION = 1;
+const DESIGN_VERSION = 2;
 
 /*
  * View code runs inside CouchDB's JavaScript engine, which is ES5 on CouchDB 3 (SpiderMonkey 1.8.5),
@@ -91,6 +94,20 @@ const ACTIVATION_VIEWS = {
 }`,
     reduce: '_count',
   },
+  /*
+   * Usage metering: the record's contribution (core's usageOf, stored beside it as `usage`) under
+   * [namespace, action, start], summed by the built-in `_sum` reduce. CouchDB keeps the reductions in
+   * its b-tree's inner nodes, so a range sum costs O(log n) whatever the number of records; an upsert
+   * replaces the record's row, and with it its contribution.
+   */
+  usage: {
+    map: `function (doc) {
+  var r = doc.record, u = doc.usage;
+  if (!r || typeof r.namespace !== 'string' || !u) return;
+  emit([r.namespace, u.action, r.start], [u.invocations, u.errors, u.durationMs, u.mbMs]);
+}`,
+    reduce: '_sum',
+  },
 };
 
 /** Blocked subjects emit nothing, so they can never be identified. */
@@ -116,6 +133,8 @@ interface ActivationDoc {
   nameKey: string;
   bindingKey: string | null;
   record: ActivationRecord;
+  /** What the record adds to its action's usage; absent when it is none (and on records of older builds). */
+  usage?: ActionUsage;
 }
 
 interface SubjectDoc {
@@ -399,7 +418,8 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
       const id = `${r.namespace}/${r.activationId}`;
       // A batch naming one record twice keeps the last, as sequential upserts would.
       pending.delete(id);
-      pending.set(id, { _id: id, nameKey, bindingKey, record: r });
+      const usage = usageOf(r);
+      pending.set(id, { _id: id, nameKey, bindingKey, record: r, ...(usage ? { usage } : {}) });
     }
     let revs = new Map<string, string>();
     for (let attempt = 0; pending.size > 0; attempt++) {
@@ -455,7 +475,37 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
     const { view, params } = activationRange(q);
     return this.countRows(view, params);
   }
+
+  /**
+   * One grouped query lists the namespace's actions (with their all-time sums); with a time range,
+   * one range sum per action follows, since `start` is the last key part and cannot be grouped over.
+   */
+  async usage(q: UsageQuery): Promise<ActionUsage[]> {
+    const all = await this.view<UsageSum>('usage', { reduce: true, group_level: 2, startkey: [q.namespace], endkey: [q.namespace, {}] });
+    const actions = all.rows.map((row) => ({ action: (row.key as [string, string])[1], sum: row.value }));
+    const bounded = q.since !== undefined || q.upto !== undefined;
+    const sums = bounded
+      ? await Promise.all(
+          actions.map(async ({ action }) => {
+            const res = await this.view<UsageSum>('usage', {
+              reduce: true,
+              group: false,
+              startkey: [q.namespace, action, q.since ?? null],
+              endkey: [q.namespace, action, q.upto ?? {}],
+            });
+            return { action, sum: res.rows[0]?.value };
+          }),
+        )
+      : actions;
+    return sums
+      .flatMap(({ action, sum }) =>
+        sum && sum[0] > 0 ? [{ action, invocations: sum[0], errors: sum[1], durationMs: sum[2], mbMs: sum[3] }] : [],
+      )
+      .sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0));
+  }
 }
+
+type UsageSum = [number, number, number, number];
 
 /** A descending scan: `startkey` is the upper bound. `{}` sorts after and a shorter key before every number. */
 function activationRange(q: Omit<ActivationListQuery, 'limit' | 'skip'>): { view: string; params: Record<string, unknown> } {

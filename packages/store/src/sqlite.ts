@@ -10,7 +10,13 @@ import {
   ConflictError,
   Messages,
   NotFoundError,
+  USAGE_BUCKET_MS,
+  addUsage,
   annotation,
+  usageOf,
+  usageRanges,
+  type ActionUsage,
+  type UsageQuery,
   type ActivationListQuery,
   type ActivationRecord,
   type ActivationStore,
@@ -85,6 +91,53 @@ const MIGRATIONS: readonly string[] = [
     namespace TEXT PRIMARY KEY,
     body      TEXT NOT NULL
   );
+  `,
+  /*
+   * Usage metering: each record's contribution (core's usageOf) in columns, and per-namespace, -action,
+   * -hour sums kept by triggers, so that an upsert replaces the record's earlier contribution. Records
+   * stored before this step carry no contribution (usage_action NULL) and are not counted.
+   */
+  `
+  ALTER TABLE activations ADD COLUMN usage_action TEXT;
+  ALTER TABLE activations ADD COLUMN usage_errors INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE activations ADD COLUMN usage_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE activations ADD COLUMN usage_mb_ms INTEGER NOT NULL DEFAULT 0;
+
+  -- Covers the partial hours at the ends of a range, so reading them touches no table rows.
+  CREATE INDEX activations_usage ON activations (namespace, start, usage_action, usage_errors, usage_ms, usage_mb_ms)
+    WHERE usage_action IS NOT NULL;
+
+  CREATE TABLE usage_buckets (
+    namespace   TEXT NOT NULL,
+    bucket      INTEGER NOT NULL,
+    action      TEXT NOT NULL,
+    invocations INTEGER NOT NULL,
+    errors      INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    mb_ms       INTEGER NOT NULL,
+    PRIMARY KEY (namespace, bucket, action)
+  ) WITHOUT ROWID;
+
+  CREATE TRIGGER activations_usage_insert AFTER INSERT ON activations WHEN NEW.usage_action IS NOT NULL
+  BEGIN
+    INSERT INTO usage_buckets VALUES (NEW.namespace, NEW.start / ${USAGE_BUCKET_MS}, NEW.usage_action, 1, NEW.usage_errors, NEW.usage_ms, NEW.usage_mb_ms)
+      ON CONFLICT (namespace, bucket, action) DO UPDATE SET invocations = invocations + 1, errors = errors + excluded.errors,
+        duration_ms = duration_ms + excluded.duration_ms, mb_ms = mb_ms + excluded.mb_ms;
+  END;
+
+  CREATE TRIGGER activations_usage_retract AFTER UPDATE ON activations WHEN OLD.usage_action IS NOT NULL
+  BEGIN
+    UPDATE usage_buckets SET invocations = invocations - 1, errors = errors - OLD.usage_errors,
+        duration_ms = duration_ms - OLD.usage_ms, mb_ms = mb_ms - OLD.usage_mb_ms
+      WHERE namespace = OLD.namespace AND bucket = OLD.start / ${USAGE_BUCKET_MS} AND action = OLD.usage_action;
+  END;
+
+  CREATE TRIGGER activations_usage_replace AFTER UPDATE ON activations WHEN NEW.usage_action IS NOT NULL
+  BEGIN
+    INSERT INTO usage_buckets VALUES (NEW.namespace, NEW.start / ${USAGE_BUCKET_MS}, NEW.usage_action, 1, NEW.usage_errors, NEW.usage_ms, NEW.usage_mb_ms)
+      ON CONFLICT (namespace, bucket, action) DO UPDATE SET invocations = invocations + 1, errors = errors + excluded.errors,
+        duration_ms = duration_ms + excluded.duration_ms, mb_ms = mb_ms + excluded.mb_ms;
+  END;
   `,
 ];
 
@@ -305,14 +358,26 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   private readonly countAll;
   private readonly countByName;
   private readonly putTx;
+  private readonly usageBuckets;
+  private readonly usageEdge;
 
   constructor(db: Db, release: () => void) {
     super(db, release);
-    this.upsertStmt = db.prepare<[string, string, string, number, string, string | null, string]>(
-      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.upsertStmt = db.prepare<[string, string, string, number, string, string | null, string, string | null, number, number, number]>(
+      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (doc_id) DO UPDATE SET start = excluded.start, name_key = excluded.name_key,
-         binding_key = excluded.binding_key, body = excluded.body`,
+         binding_key = excluded.binding_key, body = excluded.body, usage_action = excluded.usage_action,
+         usage_errors = excluded.usage_errors, usage_ms = excluded.usage_ms, usage_mb_ms = excluded.usage_mb_ms`,
+    );
+    this.usageBuckets = db.prepare<[string, number, number], UsageRow>(
+      `SELECT action, SUM(invocations) AS invocations, SUM(errors) AS errors, SUM(duration_ms) AS durationMs, SUM(mb_ms) AS mbMs
+       FROM usage_buckets WHERE namespace = ? AND bucket >= ? AND bucket <= ? GROUP BY action`,
+    );
+    this.usageEdge = db.prepare<[string, number, number], UsageRow>(
+      `SELECT usage_action AS action, COUNT(*) AS invocations, SUM(usage_errors) AS errors, SUM(usage_ms) AS durationMs, SUM(usage_mb_ms) AS mbMs
+       FROM activations INDEXED BY activations_usage WHERE namespace = ? AND start >= ? AND start <= ? AND usage_action IS NOT NULL
+       GROUP BY usage_action`,
     );
     this.getStmt = db.prepare<[string], { body: string }>('SELECT body FROM activations WHERE doc_id = ?');
     const range = 'namespace = ? AND start >= ? AND start <= ?';
@@ -338,7 +403,20 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     this.putTx = db.transaction((records: readonly ActivationRecord[]) => {
       for (const r of records) {
         const { nameKey, bindingKey } = activationKeys(r);
-        this.upsertStmt.run(`${r.namespace}/${r.activationId}`, r.namespace, r.activationId, r.start, nameKey, bindingKey, JSON.stringify(r));
+        const u = usageOf(r);
+        this.upsertStmt.run(
+          `${r.namespace}/${r.activationId}`,
+          r.namespace,
+          r.activationId,
+          r.start,
+          nameKey,
+          bindingKey,
+          JSON.stringify(r),
+          u?.action ?? null,
+          u?.errors ?? 0,
+          u?.durationMs ?? 0,
+          u?.mbMs ?? 0,
+        );
       }
     });
   }
@@ -371,6 +449,35 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
         : this.countByName.get(q.namespace, since, upto, q.name, q.namespace, since, upto, q.name);
     return row?.n ?? 0;
   }
+
+  /** Whole hours from the buckets, the partial hours at either end from the records (one index range each). */
+  async usage(q: UsageQuery): Promise<ActionUsage[]> {
+    const { buckets, edges } = usageRanges(q.since ?? MIN_TIME, q.upto ?? MAX_TIME);
+    const rows: UsageRow[] = [];
+    this.db.transaction(() => {
+      if (buckets) rows.push(...this.usageBuckets.all(q.namespace, buckets.first, buckets.last));
+      for (const e of edges) rows.push(...this.usageEdge.all(q.namespace, e.since, e.upto));
+    })();
+    return mergeUsage(rows);
+  }
+}
+
+interface UsageRow {
+  action: string;
+  invocations: number;
+  errors: number;
+  durationMs: number;
+  mbMs: number;
+}
+
+function mergeUsage(rows: readonly UsageRow[]): ActionUsage[] {
+  const by = new Map<string, ActionUsage>();
+  for (const r of rows) {
+    const cur = by.get(r.action);
+    if (cur) addUsage(cur, r);
+    else by.set(r.action, { action: r.action, invocations: r.invocations, errors: r.errors, durationMs: r.durationMs, mbMs: r.mbMs });
+  }
+  return [...by.values()].filter((u) => u.invocations > 0).sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0));
 }
 
 class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {

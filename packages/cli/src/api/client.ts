@@ -9,6 +9,7 @@ import type {
   Action,
   ActionPut,
   Activation,
+  Usage,
   ActivationResponse,
   ApiDocRequest,
   ApiInfo,
@@ -213,6 +214,10 @@ export class WhiskClient {
   /** Returns the raw reply: 200/202/502 all carry meaning for the caller. */
   invokeAction(ns: string, name: string, params: Record<string, unknown>, q: { blocking: boolean; result: boolean; timeout?: number }): Promise<RawResponse> {
     return this.raw('POST', `${this.ns(ns)}/actions/${entityPath(name)}`, { query: q, body: params });
+  }
+
+  usage(ns: string, q: { since?: number; upto?: number }): Promise<Usage> {
+    return this.call<Usage>('GET', `${this.ns(ns)}/usage`, { query: q });
   }
 
   // --- activations

@@ -180,3 +180,18 @@ export interface ApiMgmtQuery {
   accesstoken?: string;
   [key: string]: string | number | boolean | undefined;
 }
+
+/** `GET /namespaces/{ns}/usage`: figures per action and in total (duration in ms). */
+export interface UsageFigures {
+  invocations: number;
+  errors: number;
+  duration: number;
+  gbSeconds: number;
+}
+export interface Usage {
+  namespace: string;
+  since?: number;
+  upto?: number;
+  actions: (UsageFigures & { action: string })[];
+  total: UsageFigures;
+}

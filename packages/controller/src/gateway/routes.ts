@@ -132,6 +132,20 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       },
     );
   };
-  app.all('/api/:ns', handler);
-  app.all('/api/:ns/*', handler);
+  const gatewayDoc = {
+    summary: 'API gateway: /api/{namespace}/{basepath}/{relpath}, routed by verb to the web action the API names',
+    tags: ['gateway'],
+    auth: false,
+    description: "The API's swagger decides the verbs, the response type, CORS, an API key and a rate limit (see docs/api-gateway.md).",
+    responses: {
+      200: { description: "The target action's projected result (any content type).", contentType: '*/*' },
+      401: 'The API requires an API key and the request has none or a wrong one.',
+      404: 'No API or route for this path, or its action is gone or not a web action.',
+      405: 'The route exists but not for this verb (Allow lists the verbs).',
+      429: "Over the API's rate limit (Retry-After says when to try again).",
+      502: 'The action failed.',
+    },
+  };
+  app.all('/api/:ns', { config: { doc: gatewayDoc } }, handler);
+  app.all('/api/:ns/*', { config: { doc: gatewayDoc } }, handler);
 }

@@ -1,5 +1,6 @@
 /** Action routes: list, get, create/update, delete and invoke, in a namespace or inside a package. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import {
   ActionPutSchema,
   BadRequestError,
@@ -8,10 +9,9 @@ import {
   Messages,
   NotFoundError,
   PayloadTooLargeError,
+  boolParam,
   checkName,
-  parseBody,
-  queryBool,
-  listPaging,
+  queryParam,
   renderActivation,
   type Identity,
   type KeyValue,
@@ -27,23 +27,46 @@ import { ownNamespace } from './common.js';
 import { resolveNamespace } from './resolve.js';
 import { resolveAction, resolvePackage } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
+import { NameParams, NsParams, OverwriteQuery, PkgNameParams, PkgParams, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
+
+const ListQuery = listQuery('actions');
+type ListQueryOut = z.output<typeof ListQuery>;
+const GetQuery = z.object({ code: boolParam('code', true, 'Include the code') });
+const InvokeQuery = z.object({
+  blocking: boolParam('blocking', false, 'Wait for the result (up to the blocking window; 202 with the id when it runs longer)'),
+  result: boolParam('result', false, 'Answer with the result only (implies blocking)'),
+  timeout: queryParam(
+    (v) => (v === undefined ? undefined : blockingTimeout(v)),
+    `How long to wait for a blocking result, ms (${Limits.blockingWaitMs.min} to ${Limits.blockingWaitMs.max}).`,
+  ),
+});
+const InvokeBody = jsonObjectBody('The parameters of the activation.', 'The request content was malformed: the parameters must be a JSON object.');
 
 interface ActionParams {
   ns: string;
   pkg?: string;
   name: string;
 }
-type ActionRequest = FastifyRequest<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>;
+type ActionRequest = FastifyRequest<{ Params: ActionParams }>;
 
 export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/actions';
 
-  app.get<{ Params: { ns: string }; Querystring: Record<string, string | undefined> }>(base, async (req) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    return listActions(ctx, ns, true, req.query);
-  });
+  const tags = ['actions'];
+  app.get<{ Params: { ns: string }; Querystring: ListQueryOut }>(
+    base,
+    {
+      schema: { params: NsParams, querystring: ListQuery },
+      config: { doc: { summary: 'List actions (also those in packages)', tags, responses: { ...entityResponses.list('actions'), 403: 'The namespace is not yours.' } } },
+    },
+    async (req) => {
+      const ns = ownNamespace(identityOf(req), req.params.ns);
+      return listActions(ctx, ns, true, req.query);
+    },
+  );
 
-  app.get<{ Params: { ns: string; pkg: string }; Querystring: Record<string, string | undefined> }>(`${base}/:pkg/`, async (req) => {
+  const pkgListDoc = { summary: "List a package's actions (also a shared package of another namespace)", tags, responses: entityResponses.get('package') };
+  app.get<{ Params: { ns: string; pkg: string }; Querystring: ListQueryOut }>(`${base}/:pkg/`, { schema: { params: PkgParams, querystring: ListQuery }, config: { doc: pkgListDoc } }, async (req) => {
     // Another namespace's public package (or a binding to one) may be listed too.
     const identity = identityOf(req);
     const resolved = await resolvePackage(ctx.cache, identity, resolveNamespace(identity, req.params.ns), checkName(req.params.pkg));
@@ -51,39 +74,55 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   });
 
   for (const path of [`${base}/:name`, `${base}/:pkg/:name`]) {
-    app.get<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
-      const withCode = queryBool(req.query.code, 'code', true);
-      const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
-      return renderAction(action.doc, withCode);
-    });
+    const params = path.includes(':pkg') ? PkgNameParams : NameParams;
+    const where = path.includes(':pkg') ? ' in a package' : '';
+    app.get<{ Params: ActionParams; Querystring: z.output<typeof GetQuery> }>(
+      path,
+      { schema: { params, querystring: GetQuery }, config: { doc: { summary: `Get an action${where}`, tags, responses: entityResponses.get('action') } } },
+      async (req) => {
+        const withCode = req.query.code;
+        const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
+        return renderAction(action.doc, withCode);
+      },
+    );
 
-    app.put<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
-      const identity = identityOf(req);
-      const { namespace: ns, pkg, name, docId } = target(req);
-      const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
-      const put = parseBody(ActionPutSchema, req.body);
-      if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
-      if (put.exec?.kind === 'sequence') {
-        put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
-      }
-      const existing = await ctx.entities.get(docId);
-      if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
-      if (existing && !overwrite) throw new ConflictError(Messages.exists);
-      const doc = buildAction({
-        put,
-        existing: existing?.doc as WhiskAction | undefined,
-        namespace: pkg === undefined ? ns : `${ns}/${pkg}`,
-        name,
-        kinds: ctx.kinds,
-        userLimits: ctx.userLimits(identity),
-        now: Date.now(),
-      });
-      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-      ctx.cache.invalidate(docId);
-      return renderAction(saved.doc as WhiskAction);
-    });
+    const putDoc = {
+      summary: `Create or update an action${where}`,
+      tags,
+      responses: { ...entityResponses.put('action'), 400: 'The body does not fit (or the kind, limits, sequence components or package are not valid).' },
+    };
+    app.put<{ Params: ActionParams; Querystring: z.output<typeof OverwriteQuery>; Body: z.output<typeof ActionPutSchema> }>(
+      path,
+      { schema: { params, querystring: OverwriteQuery, body: ActionPutSchema }, config: { doc: putDoc } },
+      async (req) => {
+        const identity = identityOf(req);
+        const { namespace: ns, pkg, name, docId } = target(req);
+        const overwrite = req.query.overwrite;
+        const put = req.body;
+        if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
+        if (put.exec?.kind === 'sequence') {
+          put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
+        }
+        const existing = await ctx.entities.get(docId);
+        if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
+        if (existing && !overwrite) throw new ConflictError(Messages.exists);
+        const doc = buildAction({
+          put,
+          existing: existing?.doc as WhiskAction | undefined,
+          namespace: pkg === undefined ? ns : `${ns}/${pkg}`,
+          name,
+          kinds: ctx.kinds,
+          userLimits: ctx.userLimits(identity),
+          now: Date.now(),
+        });
+        const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+        ctx.cache.invalidate(docId);
+        return renderAction(saved.doc as WhiskAction);
+      },
+    );
 
-    app.delete<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
+    const deleteDoc = { summary: `Delete an action${where}`, tags, responses: entityResponses.delete('action') };
+    app.delete<{ Params: ActionParams }>(path, { schema: { params }, config: { doc: deleteDoc } }, async (req) => {
       const { namespace: ns, pkg, docId } = target(req);
       if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
       const action = await loadAction(ctx, docId, false);
@@ -92,30 +131,48 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       return renderAction(action.doc);
     });
 
-    app.post<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, { onRequest: checkPayloadSize }, async (req, reply) => {
-      const identity = identityOf(req);
-      const received = Date.now();
-      // Throttles come before entitlement, as in OpenWhisk.
-      ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
-      const blocking = queryBool(req.query.blocking, 'blocking', false);
-      const resultOnly = queryBool(req.query.result, 'result', false);
-      const waitMs = blockingTimeout(req.query.timeout, ctx.config.blockingWaitMs);
-      const payload = invokePayload(req.body);
-      const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
-      const outcome = await ctx.invoker.invoke({
-        identity,
-        action,
-        packageParams,
-        ...(binding !== undefined ? { binding } : {}),
-        payload,
-        blocking: blocking || resultOnly,
-        waitMs,
-        transid: req.id,
-        received,
-        throttle: false,
-      });
-      return sendOutcome(reply, outcome, resultOnly);
-    });
+    const invokeDoc = {
+      summary: `Invoke an action${where}`,
+      tags,
+      description: 'Non-blocking: 202 with the activation id. Blocking: the activation (or its result with result=true) once it ends.',
+      responses: {
+        200: 'Blocking: the activation (or result) of a successful run.',
+        202: { description: 'Non-blocking, or still running when the blocking window ended: the activation id.', body: z.object({ activationId: z.string() }) },
+        403: 'The action is not yours and not shared.',
+        404: 'The action does not exist.',
+        413: 'The parameters are larger than allowed.',
+        429: 'Too many invocations (per minute or at once); Retry-After says when to retry.',
+        502: 'Blocking: the action failed (application or developer error); the body is the activation.',
+      },
+    };
+    app.post<{ Params: ActionParams; Querystring: z.output<typeof InvokeQuery>; Body: Record<string, unknown> }>(
+      path,
+      { onRequest: checkPayloadSize, schema: { params, querystring: InvokeQuery, body: InvokeBody }, config: { doc: invokeDoc } },
+      async (req, reply) => {
+        const identity = identityOf(req);
+        const received = Date.now();
+        // Throttles come before entitlement, as in OpenWhisk.
+        ctx.throttles.invoke(identity.namespace.name, ctx.userLimits(identity));
+        const blocking = req.query.blocking;
+        const resultOnly = req.query.result;
+        const waitMs = Math.min(req.query.timeout ?? ctx.config.blockingWaitMs, ctx.config.blockingWaitMs);
+        const payload = invokePayload(req.body);
+        const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
+        const outcome = await ctx.invoker.invoke({
+          identity,
+          action,
+          packageParams,
+          ...(binding !== undefined ? { binding } : {}),
+          payload,
+          blocking: blocking || resultOnly,
+          waitMs,
+          transid: req.id,
+          received,
+          throttle: false,
+        });
+        return sendOutcome(reply, outcome, resultOnly);
+      },
+    );
   }
 
   /** The addressed action; `own` (writes) requires the caller's namespace, reads and invokes may cross it. */
@@ -129,9 +186,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   }
 }
 
-async function listActions(ctx: Ctx, namespace: string, includePackages: boolean, query: Record<string, string | undefined>): Promise<unknown> {
-  const { limit, skip } = listPaging(query, 'actions');
-  if (queryBool(query.count, 'count', false)) {
+async function listActions(ctx: Ctx, namespace: string, includePackages: boolean, query: ListQueryOut): Promise<unknown> {
+  const { limit, skip } = query;
+  if (query.count) {
     return { actions: await ctx.entities.count({ entityType: 'action', namespace, includePackages }) };
   }
   const docs = await ctx.entities.list({ entityType: 'action', namespace, includePackages, limit, skip });
@@ -163,13 +220,12 @@ async function checkPayloadSize(req: FastifyRequest): Promise<void> {
   if (len > Limits.payloadBytes) throw new PayloadTooLargeError('Request', len, Limits.payloadBytes);
 }
 
-function blockingTimeout(value: string | undefined, dflt: number): number {
-  if (value === undefined) return dflt;
+function blockingTimeout(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < Limits.blockingWaitMs.min || n > Limits.blockingWaitMs.max) {
     throw new BadRequestError(`Timeout must be number of milliseconds up to ${Limits.blockingWaitMs.max}.`);
   }
-  return Math.min(n, dflt);
+  return n;
 }
 
 function invokePayload(body: unknown): Record<string, unknown> {

@@ -1,12 +1,14 @@
 /** Activation routes (GET only): list, get, result, logs. */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   BadRequestError,
   NotFoundError,
+  boolParam,
   checkActivationId,
   isValidName,
-  listPaging,
-  queryBool,
+  pagingParams,
+  queryParam,
   renderActivation,
   renderActivationSummary,
   type ActivationListQuery,
@@ -14,23 +16,37 @@ import {
 } from '@whirl/core';
 import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
+import { IdParams, NsParams } from './schemas.js';
 
-type ListQuery = Record<string, string | undefined>;
+const ListQuery = z.object({
+  docs: boolParam('docs', false, 'Return full activations instead of summaries'),
+  count: boolParam('count', false, 'Return only the number of activations'),
+  name: queryParam((v) => (v === undefined ? undefined : activationName(v)), 'Only activations of this action (`name` or `package/name`).'),
+  since: queryParam((v) => (v === undefined ? undefined : epoch(v)), 'Only activations that started at or after this time, epoch ms.'),
+  upto: queryParam((v) => (v === undefined ? undefined : epoch(v)), 'Only activations that started at or before this time, epoch ms.'),
+  ...pagingParams('activations'),
+});
+const tags = ['activations'];
+const oneResponses = { 403: 'The namespace is not yours.', 404: 'The activation does not exist.' };
 
 export async function activationRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/activations';
 
-  app.get<{ Params: { ns: string }; Querystring: ListQuery }>(base, async (req) => {
+  const listDoc = {
+    summary: 'List activations (newest first)',
+    tags,
+    responses: { 200: 'Activation summaries (full activations with docs=true), or {"activations": n} with count=true.', 403: 'The namespace is not yours.' },
+  };
+  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
     const namespace = ownNamespace(identityOf(req), req.params.ns);
     const q = req.query;
-    const docs = queryBool(q.docs, 'docs', false);
-    const count = queryBool(q.count, 'count', false);
+    const { docs, count } = q;
     if (docs && count) throw new BadRequestError("The parameter 'docs' is not permitted with 'count'.");
     const filter: Omit<ActivationListQuery, 'limit' | 'skip'> = { namespace };
-    if (q.name !== undefined) filter.name = activationName(q.name);
-    if (q.since !== undefined) filter.since = epoch(q.since);
-    if (q.upto !== undefined) filter.upto = epoch(q.upto);
-    const paging = listPaging(q, 'activations');
+    if (q.name !== undefined) filter.name = q.name;
+    if (q.since !== undefined) filter.since = q.since;
+    if (q.upto !== undefined) filter.upto = q.upto;
+    const paging = { limit: q.limit, skip: q.skip };
     if (count) return { activations: await ctx.activations.count(filter) };
     const list = await ctx.activations.list({ ...filter, ...paging });
     return list.map(docs ? renderActivation : renderActivationSummary);
@@ -43,9 +59,16 @@ export async function activationRoutes(app: FastifyInstance, ctx: Ctx): Promise<
     return record;
   };
 
-  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id`, async (req) => renderActivation(await one(req.params.ns, req.params.id, req)));
-  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id/result`, async (req) => renderActivation(await one(req.params.ns, req.params.id, req)).response);
-  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id/logs`, async (req) => ({ logs: (await one(req.params.ns, req.params.id, req)).logs }));
+  const opts = (summary: string, ok: string) => ({ schema: { params: IdParams }, config: { doc: { summary, tags, responses: { 200: ok, ...oneResponses } } } });
+  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id`, opts('Get an activation', 'The activation.'), async (req) =>
+    renderActivation(await one(req.params.ns, req.params.id, req)),
+  );
+  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id/result`, opts("Get an activation's response", 'Its response: result, status, success.'), async (req) =>
+    renderActivation(await one(req.params.ns, req.params.id, req)).response,
+  );
+  app.get<{ Params: { ns: string; id: string } }>(`${base}/:id/logs`, opts("Get an activation's logs", '{"logs": [lines]}.'), async (req) => ({
+    logs: (await one(req.params.ns, req.params.id, req)).logs,
+  }));
 }
 
 function activationName(name: string): string {

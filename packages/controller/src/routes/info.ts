@@ -3,10 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { Limits } from '@whirl/core';
 import type { Ctx } from '../context.js';
 
-export async function infoRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
-  app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
+const doc = (summary: string, responses: Record<number, string | { description: string; contentType: string }>, tags = ['info']) => ({
+  config: { doc: { summary, tags, auth: false, responses } },
+});
 
-  app.get('/', async () => ({
+export async function infoRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  app.get('/ping', doc('Liveness', { 200: { description: '`pong`', contentType: 'text/plain' } }), async (_req, reply) => reply.type('text/plain').send('pong'));
+
+  app.get('/', doc('Platform description, limits and runtimes', { 200: 'Description, limits and the runtimes by family.' }), async () => ({
     description: 'Whirl, an OpenWhisk-compatible FaaS platform',
     support: { github: 'https://github.com/whirl-faas/whirl', slack: '' },
     api_paths: ['/api/v1'],
@@ -40,15 +44,17 @@ export async function infoRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     swagger_paths: { ui: '/docs', 'api-docs': '/api-docs' },
   });
   // Admin routes, as OpenWhisk has them (no credentials; keep them behind the edge in production).
-  app.get('/invokers', async () => ctx.lb.invokerStates());
-  app.get('/invokers/healthy/count', async () => Object.values(ctx.lb.invokerStates()).filter((s) => s === 'up').length);
-  app.get('/invokers/ready', async (_req, reply) => {
+  const admin = ['admin'];
+  app.get('/invokers', doc('Invoker states', { 200: 'Each invoker and its state (up, unhealthy, unresponsive, offline).' }, admin), async () => ctx.lb.invokerStates());
+  app.get('/invokers/healthy/count', doc('Number of healthy invokers', { 200: 'A number.' }, admin), async () => Object.values(ctx.lb.invokerStates()).filter((s) => s === 'up').length);
+  app.get('/invokers/ready', doc('Readiness: are all invokers up', { 200: '{"healthy": "n/m"}', 500: '{"unhealthy": "n/m"}' }, admin), async (_req, reply) => {
     const states = Object.values(ctx.lb.invokerStates());
     const healthy = states.filter((s) => s === 'up').length;
     const ok = states.length > 0 && healthy === states.length;
     return reply.code(ok ? 200 : 500).send(ok ? { healthy: `${healthy}/${states.length}` } : { unhealthy: `${states.length - healthy}/${states.length}` });
   });
 
-  app.get('/api/v1', apiInfo);
-  app.get('/api/v1/', apiInfo);
+  const infoDoc = doc('API version and build', { 200: 'Description, version, build.' });
+  app.get('/api/v1', infoDoc, apiInfo);
+  app.get('/api/v1/', infoDoc, apiInfo);
 }

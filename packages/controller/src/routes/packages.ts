@@ -4,6 +4,7 @@
  * update, unlike actions.
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   BadRequestError,
   ConflictError,
@@ -13,11 +14,9 @@ import {
   WhirlError,
   annotation,
   bumpVersion,
+  boolParam,
   checkName,
-  listPaging,
   mergeKeyValues,
-  parseBody,
-  queryBool,
   type Identity,
   type KeyValue,
   type PackageBinding,
@@ -29,8 +28,11 @@ import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { getTyped, isBinding, resolveNamespace } from './resolve.js';
 import { readablePackage } from '../resolve.js';
+import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
-type Query = Record<string, string | undefined>;
+const ListQuery = listQuery('packages');
+const DeleteQuery = z.object({ force: boolParam('force', false, 'Delete the actions inside the package too') });
+const tags = ['packages'];
 
 export const Msg = {
   reserved: (name: string) => `Package name '${name}' is reserved.`,
@@ -43,11 +45,11 @@ export const Msg = {
 export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/packages';
 
-  app.get<{ Params: { ns: string }; Querystring: Query }>(base, async (req) => {
+  const listDoc = { summary: "List packages (another namespace's: its shared ones)", tags, responses: entityResponses.list('packages') };
+  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
     const identity = identityOf(req);
     const ns = resolveNamespace(identity, req.params.ns);
-    const { limit, skip } = listPaging(req.query, 'packages');
-    const count = queryBool(req.query.count, 'count', false);
+    const { limit, skip, count } = req.query;
     if (ns === identity.namespace.name) {
       if (count) return { packages: await ctx.entities.count({ entityType: 'package', namespace: ns }) };
       const docs = (await ctx.entities.list({ entityType: 'package', namespace: ns, limit, skip })) as WhiskPackage[];
@@ -62,7 +64,8 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     return shared.slice(skip, skip + limit).map(renderPackageSummary);
   });
 
-  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+  const getDoc = { summary: 'Get a package with its actions and feeds', tags, responses: entityResponses.get('package') };
+  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: getDoc } }, async (req) => {
     const identity = identityOf(req);
     const ns = resolveNamespace(identity, req.params.ns);
     const name = checkName(req.params.name);
@@ -70,64 +73,78 @@ export async function packageRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     return renderPackageWithActions(ctx, identity, pkg);
   });
 
-  app.put<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
-    if (name === 'default') throw new BadRequestError(Msg.reserved(name));
-    const put = parseBody(PackagePutSchema, req.body);
-    checkEntitySizes(put);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'package', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
+  const putDoc = {
+    summary: 'Create or update a package or a binding',
+    tags,
+    responses: { ...entityResponses.put('package'), 400: "The body does not fit, the name is reserved, or the binding's target is missing or itself a binding." },
+  };
+  app.put<{ Params: { ns: string; name: string }; Querystring: z.output<typeof OverwriteQuery>; Body: z.output<typeof PackagePutSchema> }>(
+    `${base}/:name`,
+    { schema: { params: NameParams, querystring: OverwriteQuery, body: PackagePutSchema }, config: { doc: putDoc } },
+    async (req) => {
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      if (name === 'default') throw new BadRequestError(Msg.reserved(name));
+      const put = req.body;
+      checkEntitySizes(put);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'package', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
 
-    let binding: PackageBinding | undefined;
-    if (put.binding && 'name' in put.binding) {
-      binding = { namespace: resolveNamespace(identity, put.binding.namespace), name: checkName(put.binding.name) };
-      await checkBindingTarget(ctx, identity, binding);
-      if (existing && !isBinding(existing.doc)) throw new ConflictError(Msg.cannotBecomeBinding);
-    } else if (existing && isBinding(existing.doc)) {
-      binding = existing.doc.binding;
-    }
+      let binding: PackageBinding | undefined;
+      if (put.binding && 'name' in put.binding) {
+        binding = { namespace: resolveNamespace(identity, put.binding.namespace), name: checkName(put.binding.name) };
+        await checkBindingTarget(ctx, identity, binding);
+        if (existing && !isBinding(existing.doc)) throw new ConflictError(Msg.cannotBecomeBinding);
+      } else if (existing && isBinding(existing.doc)) {
+        binding = existing.doc.binding;
+      }
 
-    const old = existing?.doc;
-    let annotations: KeyValue[] = put.annotations ?? old?.annotations ?? [];
-    if (binding) annotations = mergeKeyValues(annotations, [{ key: 'binding', value: { namespace: binding.namespace, name: binding.name } }]);
-    const doc: WhiskPackage = {
-      entityType: 'package',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations,
-      parameters: put.parameters ?? old?.parameters ?? [],
-      binding: binding ?? {},
-      updated: Date.now(),
-    };
-    const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-    ctx.cache.invalidate(docId);
-    return renderPackage(saved.doc as WhiskPackage);
-  });
+      const old = existing?.doc;
+      let annotations: KeyValue[] = put.annotations ?? old?.annotations ?? [];
+      if (binding) annotations = mergeKeyValues(annotations, [{ key: 'binding', value: { namespace: binding.namespace, name: binding.name } }]);
+      const doc: WhiskPackage = {
+        entityType: 'package',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations,
+        parameters: put.parameters ?? old?.parameters ?? [],
+        binding: binding ?? {},
+        updated: Date.now(),
+      };
+      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+      ctx.cache.invalidate(docId);
+      return renderPackage(saved.doc as WhiskPackage);
+    },
+  );
 
-  app.delete<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const force = queryBool(req.query.force, 'force', false);
-    const docId = `${ns}/${name}`;
-    const found = await getTyped(ctx, docId, 'package', { cached: false });
-    if (!found) throw new NotFoundError();
-    if (!isBinding(found.doc)) {
-      const contents = `${ns}/${name}`;
-      const n = await ctx.entities.count({ entityType: 'action', namespace: contents });
-      if (n > 0 && !force) throw new ConflictError(Msg.notEmpty(n));
-      if (n > 0) await deleteContents(ctx, contents);
-    }
-    await ctx.entities.delete(docId, found.rev);
-    ctx.cache.invalidate(docId);
-    return renderPackage(found.doc);
-  });
+  const deleteDoc = { summary: 'Delete a package (with force: and its actions)', tags, responses: { ...entityResponses.delete('package'), 409: 'The package is not empty and force is not set.' } };
+  app.delete<{ Params: { ns: string; name: string }; Querystring: z.output<typeof DeleteQuery> }>(
+    `${base}/:name`,
+    { schema: { params: NameParams, querystring: DeleteQuery }, config: { doc: deleteDoc } },
+    async (req) => {
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const force = req.query.force;
+      const docId = `${ns}/${name}`;
+      const found = await getTyped(ctx, docId, 'package', { cached: false });
+      if (!found) throw new NotFoundError();
+      if (!isBinding(found.doc)) {
+        const contents = `${ns}/${name}`;
+        const n = await ctx.entities.count({ entityType: 'action', namespace: contents });
+        if (n > 0 && !force) throw new ConflictError(Msg.notEmpty(n));
+        if (n > 0) await deleteContents(ctx, contents);
+      }
+      await ctx.entities.delete(docId, found.rev);
+      ctx.cache.invalidate(docId);
+      return renderPackage(found.doc);
+    },
+  );
 }
 
 /**

@@ -4,6 +4,7 @@
  * what a fire reads; every rule write therefore also updates the trigger document.
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   BadRequestError,
   ConflictError,
@@ -14,9 +15,6 @@ import {
   WhirlError,
   bumpVersion,
   checkName,
-  listPaging,
-  parseBody,
-  queryBool,
   type Identity,
   type ReducedRule,
   type WhiskRule,
@@ -27,8 +25,18 @@ import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
 import { getTyped, requireTyped } from './resolve.js';
+import { NameParams, NsParams, OverwriteQuery, checkedField, entityResponses, listQuery } from './schemas.js';
 
-type Query = Record<string, string | undefined>;
+const ListQuery = listQuery('rules');
+const StateBody = z.object({
+  status: checkedField((status) => {
+    if (status !== 'active' && status !== 'inactive') {
+      throw new BadRequestError(`'${typeof status === 'string' ? status : JSON.stringify(status ?? '')}' is not a recognized rule state, must be one of ['active', 'inactive']`);
+    }
+    return status;
+  }, "'active' or 'inactive'."),
+});
+const tags = ['rules'];
 type Status = ReducedRule['status'];
 interface Ref {
   path: string;
@@ -38,65 +46,77 @@ interface Ref {
 export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/rules';
 
-  app.get<{ Params: { ns: string }; Querystring: Query }>(base, async (req) => {
+  const listDoc = { summary: 'List rules', tags, responses: { ...entityResponses.list('rules'), 403: 'The namespace is not yours.' } };
+  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
-    const { limit, skip } = listPaging(req.query, 'rules');
-    if (queryBool(req.query.count, 'count', false)) return { rules: await ctx.entities.count({ entityType: 'rule', namespace: ns }) };
+    const { limit, skip } = req.query;
+    if (req.query.count) return { rules: await ctx.entities.count({ entityType: 'rule', namespace: ns }) };
     const docs = (await ctx.entities.list({ entityType: 'rule', namespace: ns, limit, skip })) as WhiskRule[];
     return docs.map((r) => renderRule(r));
   });
 
-  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+  const getDoc = { summary: 'Get a rule with its status', tags, responses: entityResponses.get('rule') };
+  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: getDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
     const rule = (await requireTyped(ctx, `${ns}/${checkName(req.params.name)}`, 'rule')).doc;
     return renderRule(rule, await statusOf(ctx, rule));
   });
 
-  app.put<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
-    const put = parseBody(RulePutSchema, req.body);
-    checkEntitySizes(put);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'rule', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
-    const old = existing?.doc;
-    if (!old && (!put.trigger || !put.action)) throw new BadRequestError('rule requires a valid trigger and a valid action');
+  const putDoc = {
+    summary: 'Create or update a rule',
+    tags,
+    responses: { ...entityResponses.put('rule'), 400: 'The body does not fit, or the trigger or action is missing or not a fully qualified name.' },
+  };
+  app.put<{ Params: { ns: string; name: string }; Querystring: z.output<typeof OverwriteQuery>; Body: z.output<typeof RulePutSchema> }>(
+    `${base}/:name`,
+    { schema: { params: NameParams, querystring: OverwriteQuery, body: RulePutSchema }, config: { doc: putDoc } },
+    async (req) => {
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      const put = req.body;
+      checkEntitySizes(put);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'rule', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
+      const old = existing?.doc;
+      if (!old && (!put.trigger || !put.action)) throw new BadRequestError('rule requires a valid trigger and a valid action');
 
-    const trigger = put.trigger ? parseRef(put.trigger, identity) : old!.trigger;
-    const action = put.action ? parseRef(put.action, identity) : old!.action;
-    await checkTrigger(ctx, identity, trigger);
-    await checkAction(ctx, identity, action);
+      const trigger = put.trigger ? parseRef(put.trigger, identity) : old!.trigger;
+      const action = put.action ? parseRef(put.action, identity) : old!.action;
+      await checkTrigger(ctx, identity, trigger);
+      await checkAction(ctx, identity, action);
 
-    const ruleKey = `${ns}/${name}`;
-    let status: Status = 'active';
-    if (old) status = (await statusOf(ctx, old, undefined)) ?? 'active';
+      const ruleKey = `${ns}/${name}`;
+      let status: Status = 'active';
+      if (old) status = (await statusOf(ctx, old, undefined)) ?? 'active';
 
-    const doc: WhiskRule = {
-      entityType: 'rule',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations: put.annotations ?? old?.annotations ?? [],
-      updated: Date.now(),
-      trigger,
-      action,
-    };
-    const saved = (existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc)).doc as WhiskRule;
-    ctx.cache.invalidate(docId);
-    if (old && refId(old.trigger) !== refId(trigger)) {
-      await updateTriggerRules(ctx, refId(old.trigger), (rules) => void delete rules[ruleKey]);
-    }
-    await updateTriggerRules(ctx, refId(trigger), (rules) => {
-      rules[ruleKey] = { action: { path: action.path, name: action.name }, status };
-    });
-    return renderRule(saved, status);
-  });
+      const doc: WhiskRule = {
+        entityType: 'rule',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations: put.annotations ?? old?.annotations ?? [],
+        updated: Date.now(),
+        trigger,
+        action,
+      };
+      const saved = (existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc)).doc as WhiskRule;
+      ctx.cache.invalidate(docId);
+      if (old && refId(old.trigger) !== refId(trigger)) {
+        await updateTriggerRules(ctx, refId(old.trigger), (rules) => void delete rules[ruleKey]);
+      }
+      await updateTriggerRules(ctx, refId(trigger), (rules) => {
+        rules[ruleKey] = { action: { path: action.path, name: action.name }, status };
+      });
+      return renderRule(saved, status);
+    },
+  );
 
-  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+  const deleteDoc = { summary: 'Delete a rule', tags, responses: entityResponses.delete('rule') };
+  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: deleteDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
     const docId = `${ns}/${checkName(req.params.name)}`;
     const rule = await requireTyped(ctx, docId, 'rule', { cached: false });
@@ -107,21 +127,26 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     return renderRule(rule.doc, 'inactive');
   });
 
-  app.post<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req, reply) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    const docId = `${ns}/${checkName(req.params.name)}`;
-    const body = (req.body ?? {}) as { status?: unknown };
-    const status = body.status;
-    if (status !== 'active' && status !== 'inactive') {
-      throw new BadRequestError(`'${typeof status === 'string' ? status : JSON.stringify(status ?? '')}' is not a recognized rule state, must be one of ['active', 'inactive']`);
-    }
-    const rule = (await requireTyped(ctx, docId, 'rule', { cached: false })).doc;
-    const found = await updateTriggerRules(ctx, refId(rule.trigger), (rules) => {
-      rules[docId] = { action: { path: rule.action.path, name: rule.action.name }, status };
-    });
-    if (!found) throw new NotFoundError('Only rules with existing triggers can be activated');
-    return reply.code(200).send();
-  });
+  const stateDoc = {
+    summary: 'Enable or disable a rule',
+    tags,
+    responses: { 200: 'The new status is in effect.', 403: 'The namespace is not yours.', 404: 'The rule, or its trigger, does not exist.' },
+  };
+  app.post<{ Params: { ns: string; name: string }; Body: z.output<typeof StateBody> }>(
+    `${base}/:name`,
+    { schema: { params: NameParams, body: StateBody }, config: { doc: stateDoc } },
+    async (req, reply) => {
+      const ns = ownNamespace(identityOf(req), req.params.ns);
+      const docId = `${ns}/${checkName(req.params.name)}`;
+      const status = req.body.status;
+      const rule = (await requireTyped(ctx, docId, 'rule', { cached: false })).doc;
+      const found = await updateTriggerRules(ctx, refId(rule.trigger), (rules) => {
+        rules[docId] = { action: { path: rule.action.path, name: rule.action.name }, status };
+      });
+      if (!found) throw new NotFoundError('Only rules with existing triggers can be activated');
+      return reply.code(200).send();
+    },
+  );
 }
 
 function refId(r: Ref): string {

@@ -3,6 +3,7 @@
  * the statuses of the rules that use a trigger are kept in its `rules` map (see rules.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import {
   BadRequestError,
   ConflictError,
@@ -14,11 +15,8 @@ import {
   bumpVersion,
   checkName,
   keyValuesToObject,
-  listPaging,
   newActivationId,
-  parseBody,
   parseFqn,
-  queryBool,
   type ActivationRecord,
   type Identity,
   type KeyValue,
@@ -28,17 +26,21 @@ import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
+import { NameParams, NsParams, OverwriteQuery, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
 import { getTyped, requireTyped } from './resolve.js';
 
-type Query = Record<string, string | undefined>;
+const ListQuery = listQuery('triggers');
+const FireBody = jsonObjectBody('The event: parameters passed to every rule’s action.', 'The request content was malformed: the event payload must be a JSON object.');
+const tags = ['triggers'];
 
 export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/triggers';
 
-  app.get<{ Params: { ns: string }; Querystring: Query }>(base, async (req) => {
+  const listDoc = { summary: 'List triggers', tags, responses: { ...entityResponses.list('triggers'), 403: 'The namespace is not yours.' } };
+  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
-    const { limit, skip } = listPaging(req.query, 'triggers');
-    if (queryBool(req.query.count, 'count', false)) return { triggers: await ctx.entities.count({ entityType: 'trigger', namespace: ns }) };
+    const { limit, skip } = req.query;
+    if (req.query.count) return { triggers: await ctx.entities.count({ entityType: 'trigger', namespace: ns }) };
     const docs = (await ctx.entities.list({ entityType: 'trigger', namespace: ns, limit, skip })) as WhiskTrigger[];
     return docs.map((t) => ({
       namespace: t.namespace,
@@ -50,42 +52,49 @@ export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     }));
   });
 
-  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+  const getDoc = { summary: 'Get a trigger', tags, responses: entityResponses.get('trigger') };
+  app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: getDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
     const t = await requireTyped(ctx, `${ns}/${checkName(req.params.name)}`, 'trigger');
     return renderTrigger(t.doc);
   });
 
-  app.put<{ Params: { ns: string; name: string }; Querystring: Query }>(`${base}/:name`, async (req) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const overwrite = queryBool(req.query.overwrite, 'overwrite', false);
-    const put = parseBody(TriggerPutSchema, req.body);
-    checkEntitySizes(put);
-    if (put.annotations) checkFeedAnnotation(put.annotations, identity);
-    const docId = `${ns}/${name}`;
-    const existing = await getTyped(ctx, docId, 'trigger', { cached: false });
-    if (existing && !overwrite) throw new ConflictError(Messages.exists);
-    const old = existing?.doc;
-    const doc: WhiskTrigger = {
-      entityType: 'trigger',
-      namespace: ns,
-      name,
-      version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
-      publish: put.publish ?? old?.publish ?? false,
-      annotations: put.annotations ?? old?.annotations ?? [],
-      parameters: put.parameters ?? old?.parameters ?? [],
-      limits: {},
-      ...(old?.rules !== undefined ? { rules: old.rules } : {}),
-      updated: Date.now(),
-    };
-    const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
-    ctx.cache.invalidate(docId);
-    return renderTrigger(saved.doc as WhiskTrigger);
-  });
+  const putDoc = { summary: 'Create or update a trigger', tags, responses: { ...entityResponses.put('trigger'), 400: 'The body does not fit, or a feed annotation is not valid.' } };
+  app.put<{ Params: { ns: string; name: string }; Querystring: z.output<typeof OverwriteQuery>; Body: z.output<typeof TriggerPutSchema> }>(
+    `${base}/:name`,
+    { schema: { params: NameParams, querystring: OverwriteQuery, body: TriggerPutSchema }, config: { doc: putDoc } },
+    async (req) => {
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const overwrite = req.query.overwrite;
+      const put = req.body;
+      checkEntitySizes(put);
+      if (put.annotations) checkFeedAnnotation(put.annotations, identity);
+      const docId = `${ns}/${name}`;
+      const existing = await getTyped(ctx, docId, 'trigger', { cached: false });
+      if (existing && !overwrite) throw new ConflictError(Messages.exists);
+      const old = existing?.doc;
+      const doc: WhiskTrigger = {
+        entityType: 'trigger',
+        namespace: ns,
+        name,
+        version: put.version ?? (old ? bumpVersion(old.version) : '0.0.1'),
+        publish: put.publish ?? old?.publish ?? false,
+        annotations: put.annotations ?? old?.annotations ?? [],
+        parameters: put.parameters ?? old?.parameters ?? [],
+        limits: {},
+        ...(old?.rules !== undefined ? { rules: old.rules } : {}),
+        updated: Date.now(),
+      };
+      const saved = existing ? await ctx.entities.update(doc, existing.rev) : await ctx.entities.create(doc);
+      ctx.cache.invalidate(docId);
+      return renderTrigger(saved.doc as WhiskTrigger);
+    },
+  );
 
-  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, async (req) => {
+  const deleteDoc = { summary: 'Delete a trigger', tags, responses: entityResponses.delete('trigger') };
+  app.delete<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: deleteDoc } }, async (req) => {
     const ns = ownNamespace(identityOf(req), req.params.ns);
     const docId = `${ns}/${checkName(req.params.name)}`;
     const t = await requireTyped(ctx, docId, 'trigger', { cached: false });
@@ -94,22 +103,38 @@ export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     return renderTrigger(t.doc);
   });
 
-  app.post<{ Params: { ns: string; name: string } }>(`${base}/:name`, { onRequest: checkFireSize }, async (req, reply) => {
-    const identity = identityOf(req);
-    const ns = ownNamespace(identity, req.params.ns);
-    const name = checkName(req.params.name);
-    const payload = firePayload(req.body);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      // The caller's credentials are not event data; everything else is passed on as sent.
-      if (k === 'authorization' || v === undefined) continue;
-      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    const fired = await fireTrigger(ctx, { identity, namespace: ns, name, payload, headers, transid: req.id });
-    if (fired.activationId === undefined) return reply.code(204).send();
-    void reply.header('x-openwhisk-activation-id', fired.activationId);
-    return reply.code(202).send({ activationId: fired.activationId });
-  });
+  const fireDoc = {
+    summary: 'Fire a trigger',
+    tags,
+    responses: {
+      202: { description: 'Fired: the id of the trigger activation.', body: z.object({ activationId: z.string() }) },
+      204: 'No active rule: nothing ran.',
+      403: 'The namespace is not yours.',
+      404: 'The trigger does not exist.',
+      413: 'The event is larger than allowed.',
+      429: 'Too many fires per minute; Retry-After says when to retry.',
+    },
+  };
+  app.post<{ Params: { ns: string; name: string }; Body: Record<string, unknown> }>(
+    `${base}/:name`,
+    { onRequest: checkFireSize, schema: { params: NameParams, body: FireBody }, config: { doc: fireDoc } },
+    async (req, reply) => {
+      const identity = identityOf(req);
+      const ns = ownNamespace(identity, req.params.ns);
+      const name = checkName(req.params.name);
+      const payload = firePayload(req.body);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        // The caller's credentials are not event data; everything else is passed on as sent.
+        if (k === 'authorization' || v === undefined) continue;
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      const fired = await fireTrigger(ctx, { identity, namespace: ns, name, payload, headers, transid: req.id });
+      if (fired.activationId === undefined) return reply.code(204).send();
+      void reply.header('x-openwhisk-activation-id', fired.activationId);
+      return reply.code(202).send({ activationId: fired.activationId });
+    },
+  );
 }
 
 export function renderTrigger(t: WhiskTrigger): Record<string, unknown> {

@@ -150,7 +150,20 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   rawBodies(app);
   const serve = webActionServer(ctx);
 
-  app.all('/api/v1/web/*', async (req, reply) => {
+  const webDoc = {
+    summary: 'Web action: /api/v1/web/{namespace}/{package|default}/{action}[.json|.html|.http|.svg|.text][/path], any method',
+    tags: ['web'],
+    auth: false,
+    description: 'The HTTP request is the action input; the result is projected onto the response by the extension. Every HTTP method is served.',
+    responses: {
+      200: { description: "The action's projected result (any content type).", contentType: '*/*' },
+      400: 'The result does not fit the extension, or the request is not valid for the action.',
+      401: 'The action requires authentication (require-whisk-auth) and the request has none or the wrong one.',
+      404: 'No such web action (or it is not web-exported).',
+      502: 'The action failed.',
+    },
+  };
+  app.all('/api/v1/web/*', { config: { doc: webDoc } }, async (req, reply) => {
     const path = (req.url.split('?')[0] ?? '').slice('/api/v1/web/'.length);
     const segments = path.split('/').map((s) => decodeURIComponent(s));
     if (segments.length < 3 || segments.some((s, i) => i < 3 && s === '')) throw new NotFoundError();

@@ -1,8 +1,22 @@
 /** Conformance suite every ActivationStore adapter must pass. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ActivationRecord, ActivationStore } from '@whirl/core';
+import { USAGE_BUCKET_MS, type ActivationRecord, type ActivationStore, type StatusCode } from '@whirl/core';
 import type { StoreHarness } from './entity-store.js';
 import { activation } from './fixtures.js';
+
+const H = USAGE_BUCKET_MS;
+
+/** An action activation that ran in a container with `memory` MB for `duration` ms. */
+function billed(namespace: string, path: string, start: number, duration: number, memory = 256, statusCode: StatusCode = 0): ActivationRecord {
+  const a = activation(namespace, path.split('/').pop()!, start, { path });
+  return {
+    ...a,
+    end: start + duration,
+    duration,
+    response: { statusCode, result: {} },
+    annotations: [...a.annotations, { key: 'limits', value: { timeout: 60000, memory, logs: 10, concurrency: 1 } }],
+  };
+}
 
 const ids = (list: readonly ActivationRecord[]): string[] => list.map((a) => a.activationId);
 
@@ -97,6 +111,59 @@ export function describeActivationStoreContract(name: string, make: () => Promis
       await store.put(recs);
       expect(await store.count({ namespace: 'guest', name: 'bulk' })).toBe(500);
       expect((await store.list({ namespace: 'guest', limit: 1, skip: 0 }))[0]?.start).toBe(499);
+    });
+
+    it('sums usage per action: invocations, errors, duration and MB·ms of billed (rounded-up, at least 1 ms) time', async () => {
+      await store.put([
+        billed('guest', 'guest/hello', 10 * H + 1, 100),
+        billed('guest', 'guest/hello', 10 * H + 2, 0, 256, 1),
+        billed('guest', 'guest/pkg/big', 11 * H, 30, 512, 2),
+        // No limits annotation (a sequence): counted, bills nothing itself.
+        { ...activation('guest', 'seq', 11 * H + 5, { path: 'guest/seq' }), duration: 40, end: 11 * H + 45 },
+        // A trigger fire is not action usage; another namespace is not ours.
+        activation('guest', 'trig', 10 * H + 3),
+        billed('other', 'other/hello', 10 * H + 1, 100),
+      ]);
+      expect(await store.usage({ namespace: 'guest' })).toEqual([
+        { action: 'guest/hello', invocations: 2, errors: 1, durationMs: 100, mbMs: 256 * 100 + 256 * 1 },
+        { action: 'guest/pkg/big', invocations: 1, errors: 1, durationMs: 30, mbMs: 512 * 30 },
+        { action: 'guest/seq', invocations: 1, errors: 0, durationMs: 40, mbMs: 0 },
+      ]);
+      expect(await store.usage({ namespace: 'nobody' })).toEqual([]);
+    });
+
+    it('bounds usage by inclusive since/upto, across whole and partial hours', async () => {
+      const starts = [3 * H - 1, 3 * H, 3 * H + 10, 4 * H + 7, 5 * H - 1, 5 * H, 7 * H + 1];
+      await store.put(starts.map((s) => billed('guest', 'guest/a', s, 10, 128)));
+      const inv = async (since?: number, upto?: number): Promise<number> =>
+        (await store.usage({ namespace: 'guest', ...(since !== undefined ? { since } : {}), ...(upto !== undefined ? { upto } : {}) }))[0]?.invocations ??
+        0;
+      const expected = (since: number, upto: number): number => starts.filter((s) => s >= since && s <= upto).length;
+      const ranges: [number, number][] = [
+        [3 * H, 5 * H - 1], // exactly two whole hours
+        [3 * H - 1, 5 * H], // whole hours plus one record at each edge
+        [3 * H + 1, 4 * H + 7], // inside and across one boundary
+        [3 * H + 10, 3 * H + 10], // one instant
+        [4 * H + 8, 5 * H - 2], // nothing
+        [0, 100 * H],
+      ];
+      for (const [since, upto] of ranges) expect(await inv(since, upto)).toBe(expected(since, upto));
+      expect(await inv(5 * H)).toBe(2);
+      expect(await inv(undefined, 3 * H)).toBe(2);
+      expect(await inv()).toBe(starts.length);
+      const [u] = await store.usage({ namespace: 'guest', since: 3 * H, upto: 5 * H - 1 });
+      expect(u).toEqual({ action: 'guest/a', invocations: 4, errors: 0, durationMs: 40, mbMs: 4 * 128 * 10 });
+    });
+
+    it('an upsert replaces the record’s earlier contribution, also when it moves to another hour', async () => {
+      const a = billed('guest', 'guest/a', 2 * H + 5, 10);
+      await store.put([a]);
+      await store.put([{ ...billed('guest', 'guest/a', 6 * H, 20, 256, 3), activationId: a.activationId }]);
+      expect(await store.usage({ namespace: 'guest' })).toEqual([{ action: 'guest/a', invocations: 1, errors: 1, durationMs: 20, mbMs: 256 * 20 }]);
+      expect(await store.usage({ namespace: 'guest', upto: 6 * H - 1 })).toEqual([]);
+      // Re-keyed to another action: the old one has nothing left.
+      await store.put([{ ...billed('guest', 'guest/b', 6 * H, 20), activationId: a.activationId }]);
+      expect((await store.usage({ namespace: 'guest' })).map((u) => u.action)).toEqual(['guest/b']);
     });
   });
 }
