@@ -37,6 +37,7 @@ import { packageRoutes } from './routes/packages.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ruleRoutes } from './routes/rules.js';
 import { SystemActions } from './catalog/system-actions.js';
+import type { ControllerMetrics } from './metrics.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -63,6 +64,8 @@ export interface AppDeps extends ControllerDeps {
    */
   directAcks?: { url?: string; token: string };
   logger?: FastifyBaseLogger;
+  /** Prometheus metrics: counts requests and throttle refusals, serves GET /metrics. */
+  metrics?: ControllerMetrics;
 }
 
 export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise<{ app: FastifyInstance; ctx: Ctx }> {
@@ -79,6 +82,10 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   const cache = new EntityCache(deps.entities);
   // With several controllers each enforces its share of every limit.
   const throttles = new Throttles((ns) => deps.lb.inFlight(ns), controllerShare(config.controllers));
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    throttles.onRefusal = (reason, ns) => metrics.throttle(reason, ns);
+  }
   const userLimits = (identity: Identity): UserLimits =>
     effectiveUserLimits(
       {
@@ -143,6 +150,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       .send({ error: known ? 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE' : Messages.routeNotFound, code: req.id });
   });
 
+  deps.metrics?.register(app, deps.logger);
   await app.register(async (open) => infoRoutes(open, ctx));
   if (deps.directAcks) {
     const expected = Buffer.from(deps.directAcks.token);

@@ -1,3 +1,5 @@
 export { Invoker, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
 export { ContainerPool, type PoolStats, type StemCell } from './pool.js';
 export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
+export { InvokerMetrics, type ColdStartReason } from './metrics.js';
+export { locateCgroup, parseMountinfo, parseProcCgroup, startCgroupMeter, startProcMeter } from './factory/cgroup.js';

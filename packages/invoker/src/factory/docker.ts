@@ -3,7 +3,8 @@
  */
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
-import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
+import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
+import { locateCgroup, startCgroupMeter, type CgroupLocation } from './cgroup.js';
 import { LogHub } from './logs.js';
 
 export interface DockerContainerFactoryOptions {
@@ -151,6 +152,7 @@ export class DockerContainerFactory implements ContainerFactory {
 
 class DockerContainer implements Container {
   private destroying: Promise<void> | undefined;
+  private cgroup: Promise<CgroupLocation | undefined> | undefined;
 
   constructor(
     private readonly c: Dockerode.Container,
@@ -197,6 +199,16 @@ class DockerContainer implements Container {
   async wasOomKilled(): Promise<boolean> {
     const state = await this.state();
     return state?.OOMKilled === true;
+  }
+
+  async meterUsage(): Promise<UsageMeter | undefined> {
+    // The cgroup stays the same for the container's life: find it once, from its main process.
+    this.cgroup ??= this.state().then(
+      (s) => (s?.Pid ? locateCgroup(s.Pid) : undefined),
+      () => undefined,
+    );
+    const loc = await this.cgroup;
+    return loc ? startCgroupMeter(loc).catch(() => undefined) : undefined;
   }
 
   async isAlive(): Promise<boolean> {
