@@ -132,3 +132,22 @@ export interface ApiInfo {
 export function annotationValue(list: readonly KeyValue[] | undefined, key: string): unknown {
   return list?.find((kv) => kv.key === key)?.value;
 }
+
+/** GET .../actions/{name}?usage=true (Whirl): memory peak and CPU over recent activations. */
+export interface UsageDistribution {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+export interface ActionUsage {
+  namespace: string;
+  name: string;
+  activations: number;
+  measured: number;
+  shared: number;
+  memoryLimitMB: number;
+  memoryPeakMB: UsageDistribution | null;
+  cpuMs: UsageDistribution | null;
+  recommendation: { memoryMB: number; reason: string } | null;
+}

@@ -27,6 +27,7 @@ import { ownNamespace } from './common.js';
 import { resolveNamespace } from './resolve.js';
 import { resolveAction, resolvePackage } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
+import { summarizeUsage } from '../usage.js';
 
 interface ActionParams {
   ns: string;
@@ -53,8 +54,16 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
   for (const path of [`${base}/:name`, `${base}/:pkg/:name`]) {
     app.get<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
       const withCode = queryBool(req.query.code, 'code', true);
-      const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
-      return renderAction(action.doc, withCode);
+      const usage = queryBool(req.query.usage, 'usage', false);
+      const last = usage ? usageWindow(req.query.last) : 0;
+      const identity = identityOf(req);
+      const fqn = target(req, false);
+      const { action } = await resolveAction(ctx.cache, identity, fqn);
+      if (!usage) return renderAction(action.doc, withCode);
+      // Records belong to the invoking namespace: this is the caller's usage of the action.
+      const name = fqn.pkg === undefined ? fqn.name : `${fqn.pkg}/${fqn.name}`;
+      const records = await ctx.activations.list({ namespace: identity.namespace.name, name, limit: last, skip: 0 });
+      return summarizeUsage({ namespace: fqn.namespace, name, memoryLimitMB: action.doc.limits.memory }, records);
     });
 
     app.put<{ Params: ActionParams; Querystring: Record<string, string | undefined> }>(path, async (req) => {
@@ -127,6 +136,14 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     const pkg = checkName(req.params.pkg);
     return { namespace, pkg, name, docId: `${namespace}/${pkg}/${name}` };
   }
+}
+
+/** `last`: how many recent activations the usage summary looks at (default 100, 1..200). */
+function usageWindow(value: string | undefined): number {
+  if (value === undefined) return 100;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= Limits.list.max)) throw new BadRequestError(`The parameter 'last' must be a whole number from 1 to ${Limits.list.max}, got '${value}'.`);
+  return n;
 }
 
 async function listActions(ctx: Ctx, namespace: string, includePackages: boolean, query: Record<string, string | undefined>): Promise<unknown> {
