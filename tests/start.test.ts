@@ -14,7 +14,14 @@ const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(-c.pid, 'SIGKILL');
+  // The whole group, even when its leader has exited: a broken stop leaves tsx and node behind in it.
+  for (const c of children.splice(0)) {
+    try {
+      if (c.pid) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
