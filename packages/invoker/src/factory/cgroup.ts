@@ -116,7 +116,9 @@ async function cpuNs(loc: CgroupLocation): Promise<number> {
 
 /** Starts a meter on a located cgroup. */
 export async function startCgroupMeter(loc: CgroupLocation): Promise<UsageMeter> {
-  const cpuStart = await cpuNs(loc);
+  const cpuStarting = cpuNs(loc);
+  // Awaited below, after the reset; until then a rejection must not count as unhandled.
+  cpuStarting.catch(() => undefined);
   const currentFile = loc.version === 1 ? path.join(loc.memoryDir, 'memory.usage_in_bytes') : path.join(loc.dir, 'memory.current');
   let peakReader: (() => Promise<number>) | undefined;
   let handle: FileHandle | undefined;
@@ -145,6 +147,7 @@ export async function startCgroupMeter(loc: CgroupLocation): Promise<UsageMeter>
       handle = undefined;
     }
   }
+  const cpuStart = await cpuStarting;
   let sampled = 0;
   let sampler: NodeJS.Timeout | undefined;
   const sample = async (): Promise<void> => {
@@ -154,8 +157,8 @@ export async function startCgroupMeter(loc: CgroupLocation): Promise<UsageMeter>
       // The container is going away; what was seen so far stands.
     }
   };
-  await sample();
   if (!peakReader) {
+    await sample();
     sampler = setInterval(() => void sample(), SAMPLE_MS);
     sampler.unref();
   }
@@ -163,10 +166,9 @@ export async function startCgroupMeter(loc: CgroupLocation): Promise<UsageMeter>
     async stop(): Promise<ResourceUsage | undefined> {
       clearInterval(sampler);
       try {
-        await sample();
-        const peak = peakReader ? Math.max(await peakReader(), sampled) : sampled;
-        const cpu = (await cpuNs(loc)) - cpuStart;
-        return { memoryPeakBytes: peak, cpuNs: Math.max(0, cpu) };
+        // Read together: this sits between the action's answer and its caller.
+        const [peak, cpu] = await Promise.all([peakReader ? peakReader() : sample().then(() => sampled), cpuNs(loc)]);
+        return { memoryPeakBytes: peak, cpuNs: Math.max(0, cpu - cpuStart) };
       } catch {
         return undefined;
       } finally {

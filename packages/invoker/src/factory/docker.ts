@@ -111,7 +111,7 @@ export class DockerContainerFactory implements ContainerFactory {
         if (!ip) throw new Error(`container ${spec.name} has no address on network ${this.network}`);
         return new DockerContainer(c, spec.name, ip, 8080, hub, () => {
           (stream as unknown as { destroy?: () => void }).destroy?.();
-        });
+        }, info.State.Pid);
       }
       const binding = info.NetworkSettings.Ports?.[PROXY_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
         info.NetworkSettings.Ports?.[PROXY_PORT]?.[0];
@@ -121,7 +121,7 @@ export class DockerContainerFactory implements ContainerFactory {
       }
       return new DockerContainer(c, spec.name, '127.0.0.1', port, hub, () => {
         (stream as unknown as { destroy?: () => void }).destroy?.();
-      });
+      }, info.State.Pid);
     } catch (e) {
       await c.remove({ force: true }).catch(() => {});
       throw e;
@@ -161,6 +161,8 @@ class DockerContainer implements Container {
     readonly port: number,
     private readonly hub: LogHub,
     private readonly detach: () => void,
+    /** The container's main process on the host, as Docker reported it at start (finds its cgroup). */
+    private readonly pid?: number,
   ) {}
 
   get id(): string {
@@ -203,10 +205,7 @@ class DockerContainer implements Container {
 
   async meterUsage(): Promise<UsageMeter | undefined> {
     // The cgroup stays the same for the container's life: find it once, from its main process.
-    this.cgroup ??= this.state().then(
-      (s) => (s?.Pid ? locateCgroup(s.Pid) : undefined),
-      () => undefined,
-    );
+    this.cgroup ??= this.pid ? locateCgroup(this.pid) : Promise.resolve(undefined);
     const loc = await this.cgroup;
     return loc ? startCgroupMeter(loc).catch(() => undefined) : undefined;
   }
