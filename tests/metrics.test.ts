@@ -200,6 +200,9 @@ describe('who may scrape standalone, and throttle metrics', () => {
       const r = await http(s, 'POST', '/api/v1/namespaces/_/actions/m-throttle?blocking=true', { body: {} });
       if (r.status === 429) break;
       expect(r.status, r.text).toBe(200);
+      // Local processes are metered from /proc.
+      expect(ann(r.body as Activation, 'memoryPeakMB') as number).toBeGreaterThan(0);
+      expect(ann(r.body as Activation, 'cpuMs') as number).toBeGreaterThanOrEqual(0);
       accepted++;
     }
     expect(accepted).toBeLessThan(10);
