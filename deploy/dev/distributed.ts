@@ -32,6 +32,8 @@ export interface Distributed {
   auth: string;
   namespace: string;
   controllerUrls: string[];
+  /** Each invoker's GET /metrics (by index; replaced when an invoker is started again). */
+  invokerMetricsUrls: string[];
   kafkaBrokers: string;
   couchdbUrl: string;
   prefix: string;
@@ -129,15 +131,18 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
     controllerUrls.push(line.replace(/^listening on /, ''));
   }
   const invokers: (ChildProcess | undefined)[] = [];
+  const invokerMetricsUrls: string[] = [];
   const startInvoker = async (i: number): Promise<void> => {
-    const { child } = await spawnProcess(
+    const { child, line } = await spawnProcess(
       'packages/invoker/src/main.ts',
-      { ...common, WHIRL_INVOKER_ID: String(i), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, ...opts.invokerEnv?.(i) },
-      /invoker\d+ ready/,
+      // Several invokers share this machine: each takes a free port for its /metrics.
+      { ...common, WHIRL_INVOKER_ID: String(i), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, WHIRL_METRICS_PORT: '0', ...opts.invokerEnv?.(i) },
+      /invoker\d+ ready \(metrics \S+\)/,
       log,
       `invoker${i}`,
     );
     invokers[i] = child;
+    invokerMetricsUrls[i] = /metrics (\S+)\)/.exec(line)?.[1] ?? '';
   };
   for (let i = 0; i < m; i++) await startInvoker(i);
   await service('nginx', 'start', ...controllerUrls.map((u) => u.replace(/^http:\/\//, '')));
@@ -155,6 +160,7 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
     auth,
     namespace: 'guest',
     controllerUrls,
+    invokerMetricsUrls,
     kafkaBrokers: KAFKA,
     couchdbUrl: COUCH,
     prefix,

@@ -183,6 +183,34 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect((docs.body as { openapi: string }).openapi).toBe('3.1.0');
   });
 
+  it('serves /metrics on every controller and invoker, and nginx keeps it internal', async () => {
+    const scrape = async (url: string): Promise<string> => {
+      const res = await fetch(url);
+      expect(res.status, url).toBe(200);
+      return res.text();
+    };
+    for (const base of d.controllerUrls) {
+      const text = await scrape(`${base}/metrics`);
+      // nginx spreads requests over both controllers: each has answered some.
+      expect(text).toMatch(/^whirl_http_requests_total\{method="[A-Z]+",route="\/api\/v1\/[^"]*",status="\d+"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^whirl_bus_publish_seconds_count\{topic="[^"]+",outcome="ok"\} \d+$/m);
+      expect(text).toMatch(/^whirl_bus_consumer_lag\{topic="completed\d",group="completed\d"\} \d+$/m);
+    }
+    // The previous test ran actions on both invokers: each counts its own.
+    expect(d.invokerMetricsUrls).toHaveLength(2);
+    for (const [i, url] of d.invokerMetricsUrls.entries()) {
+      const text = await scrape(url);
+      expect(text).toMatch(/^openwhisk_action_activations_total\{namespace="guest",initiator="guest",action="[^"]+",kind="nodejs:20",memory="256"\} [1-9]\d*$/m);
+      expect(text).toMatch(new RegExp(`^whirl_invoker_memory_budget_bytes\\{invoker="${i}"\\} \\d+$`, 'm'));
+      expect(text).toMatch(new RegExp(`^whirl_bus_consumer_lag\\{topic="invoker${i}",group="invoker${i}"\\} \\d+$`, 'm'));
+    }
+    // From outside, through nginx: refused, with or without a tenant's key.
+    const outside = await call(d.apiHost, null, 'GET', '/metrics');
+    expect(outside.status).toBe(403);
+    expect((outside.body as { error: string }).error).toMatch(/internal/);
+    expect((await call(d.apiHost, d.auth, 'GET', '/metrics')).status).toBe(403);
+  });
+
   it('carries a payload near the 1 MB limit through Kafka', async () => {
     await ow.actions.create({ name: 'sizer', action: 'function main(p) { return { length: p.big.length }; }' });
     const big = 'x'.repeat(1000 * 1024);

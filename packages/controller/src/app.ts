@@ -41,6 +41,7 @@ import { registerApiManagement } from './gateway/apimgmt.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { ApiDocument, apiDocsRoutes, zodValidatorCompiler } from './openapi.js';
 import { usageRoutes } from './routes/usage.js';
+import type { ControllerMetrics } from './metrics.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -69,6 +70,8 @@ export interface AppDeps extends ControllerDeps {
   logger?: FastifyBaseLogger;
   /** Told of every route as it is registered (the API document's coverage test listens here). */
   onRoute?: (route: RouteOptions) => void;
+  /** Prometheus metrics: counts requests and throttle refusals, serves GET /metrics. */
+  metrics?: ControllerMetrics;
 }
 
 export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise<{ app: FastifyInstance; ctx: Ctx }> {
@@ -91,6 +94,10 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   const cache = new EntityCache(deps.entities);
   // With several controllers each enforces its share of every limit.
   const throttles = new Throttles((ns) => deps.lb.inFlight(ns), controllerShare(config.controllers));
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    throttles.onRefusal = (reason, ns) => metrics.throttle(reason, ns);
+  }
   const userLimits = (identity: Identity): UserLimits =>
     effectiveUserLimits(
       {
@@ -157,6 +164,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       .send({ error: known ? 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE' : Messages.routeNotFound, code: req.id });
   });
 
+  deps.metrics?.register(app, deps.logger);
   await app.register(async (open) => infoRoutes(open, ctx));
   await app.register(async (open) => apiDocsRoutes(open, apiDoc));
   if (deps.directAcks) {

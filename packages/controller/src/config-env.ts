@@ -29,6 +29,11 @@ export const ControllerProcessConfigSchema = z.object({
     .describe("How long to wait for an invoker's completion ack before forcing it; default max(timeout, 60 s) × 2 + 60 s. WHIRL_ACK_TIMEOUT_MS."),
   maxQueueMs: z.coerce.number().int().min(1000).default(300_000).describe('WHIRL_MAX_QUEUE_MS.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+  metricsToken: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Bearer token GET /metrics requires; unset, /metrics answers internal callers only (never through nginx). WHIRL_METRICS_TOKEN.'),
 });
 export type ControllerProcessConfig = z.infer<typeof ControllerProcessConfigSchema>;
 
@@ -50,6 +55,7 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
   ackTimeoutMs: 'WHIRL_ACK_TIMEOUT_MS',
   maxQueueMs: 'WHIRL_MAX_QUEUE_MS',
   logLevel: 'WHIRL_LOG_LEVEL',
+  metricsToken: 'WHIRL_METRICS_TOKEN',
 };
 
 export function loadControllerProcessConfig(env: Record<string, string | undefined>): Readonly<ControllerProcessConfig> {

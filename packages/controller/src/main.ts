@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   ConfigError,
   Topics,
@@ -25,6 +26,7 @@ import { openCouchScheduleStore, openCouchStores } from '@whirl/store';
 import { createAlarms } from './alarms/index.js';
 import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
+import { ControllerMetrics } from './metrics.js';
 import { ControllerConfigSchema } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
@@ -43,7 +45,18 @@ async function main(): Promise<void> {
   const id = config.controllerId;
   const log = pino({ level: config.logLevel, base: { controller: id } }, pino.destination(2));
   const stores = await openCouchStores(config.couchdbUrl, { prefix: config.dbPrefix });
-  const bus = new KafkaMessageBus({ brokers: config.kafkaBrokers.split(','), clientId: `controller${id}`, prefix: config.kafkaPrefix, logger: log });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // The bus reports to the metrics and the metrics read the bus's lag: the bus comes first.
+  let metrics: ControllerMetrics | undefined;
+  const bus = new KafkaMessageBus({
+    brokers: config.kafkaBrokers.split(','),
+    clientId: `controller${id}`,
+    prefix: config.kafkaPrefix,
+    logger: log,
+    onPublish: (topic, seconds, ok) => metrics?.published(topic, seconds, ok),
+  });
+  metrics = new ControllerMetrics({ registries: [registry], access: { token: config.metricsToken }, consumerLag: () => bus.consumerLag() });
   await bus.ensureTopics([Topics.completed(id), Topics.cacheInvalidation, Topics.health]);
 
   const system = await ensureSubject(stores.subjects, 'whisk.system');
@@ -95,6 +108,7 @@ async function main(): Promise<void> {
       lb,
       waiter,
       logger: log,
+      metrics,
     },
     ControllerConfigSchema.parse({
       controllerId: id,

@@ -12,6 +12,8 @@ import { TooManyRequestsError, type UserLimits } from '@whirl/core';
 
 export class Throttles {
   private readonly windows = new Map<string, { minute: number; count: number }>();
+  /** Told of every refusal (metrics). */
+  onRefusal?: (reason: 'invocations_per_minute' | 'concurrent_invocations' | 'fires_per_minute', namespace: string) => void;
 
   constructor(
     private readonly inFlight: (namespace: string) => number,
@@ -22,20 +24,21 @@ export class Throttles {
 
   /** Counts one invoke of `namespace` and refuses it when over either invocation limit. */
   invoke(namespace: string, limits: UserLimits): void {
-    this.rate(`invoke:${namespace}`, this.share(limits.invocationsPerMinute));
+    this.rate(`invoke:${namespace}`, this.share(limits.invocationsPerMinute), () => this.onRefusal?.('invocations_per_minute', namespace));
     const concurrent = this.inFlight(namespace);
     const allowed = this.share(limits.concurrentInvocations);
     if (concurrent >= allowed) {
+      this.onRefusal?.('concurrent_invocations', namespace);
       throw new TooManyRequestsError(`Too many concurrent requests in flight (count: ${concurrent}, allowed: ${allowed}).`, 1);
     }
   }
 
   /** Counts one trigger fire of `namespace`. */
   fire(namespace: string, limits: UserLimits): void {
-    this.rate(`fire:${namespace}`, this.share(limits.firesPerMinute));
+    this.rate(`fire:${namespace}`, this.share(limits.firesPerMinute), () => this.onRefusal?.('fires_per_minute', namespace));
   }
 
-  private rate(key: string, limit: number): void {
+  private rate(key: string, limit: number, refused: () => void): void {
     const now = this.now();
     const minute = Math.floor(now / 60_000);
     let w = this.windows.get(key);
@@ -46,6 +49,7 @@ export class Throttles {
     }
     w.count++;
     if (w.count > limit) {
+      refused();
       const retryAfter = ((minute + 1) * 60_000 - now) / 1000;
       throw new TooManyRequestsError(`Too many requests in the last minute (count: ${w.count}, allowed: ${limit}).`, retryAfter);
     }

@@ -11,3 +11,4 @@ export * from './schemas.js';
 export * from './schedules.js';
 export * from './zip.js';
 export * from './usage.js';
+export * from './metrics.js';

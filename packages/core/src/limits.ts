@@ -4,7 +4,8 @@
  */
 export const Limits = {
   timeoutMs: { min: 100, max: 300_000, default: 60_000 },
-  memoryMB: { min: 128, max: 512, default: 256 },
+  /** `step`: the granularity memory recommendations are rounded up to. */
+  memoryMB: { min: 128, max: 512, default: 256, step: 32 },
   logsMB: { min: 0, max: 10, default: 10 },
   concurrency: { min: 1, max: 1, default: 1 },
   /** Bytes of `exec` (code) in an action PUT. */

@@ -132,6 +132,22 @@ export interface Container {
   wasOomKilled(): Promise<boolean>;
   /** True while the container (process) is running. */
   isAlive(): Promise<boolean>;
+  /**
+   * Starts measuring the container's resource use (one activation's worth); resolves undefined, or
+   * is absent, where the adapter cannot read its counters.
+   */
+  meterUsage?(): Promise<UsageMeter | undefined>;
+}
+
+/** Peak memory and CPU time of a container over a stretch of time (see Container.meterUsage). */
+export interface ResourceUsage {
+  memoryPeakBytes: number;
+  cpuNs: number;
+}
+
+export interface UsageMeter {
+  /** Stops measuring: the peak memory and CPU time since the meter started, or undefined when unreadable. */
+  stop(): Promise<ResourceUsage | undefined>;
 }
 
 export interface ContainerFactory {

@@ -19,6 +19,8 @@ export interface ActivationWriterOptions {
   maxDelayMs?: number;
   retries?: number;
   afterWrite?: (records: readonly ActivationRecord[]) => Promise<void>;
+  /** Told how long each store call took and whether it succeeded (metrics). */
+  onWrite?: (seconds: number, ok: boolean) => void;
   log: { warn(o: object, m: string): void };
 }
 
@@ -63,10 +65,13 @@ export class ActivationWriter {
     const retries = this.opts.retries ?? 5;
     const records = batch.map((e) => e.record);
     for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
       try {
         await this.store.put(records);
+        this.opts.onWrite?.((performance.now() - t0) / 1000, true);
         break;
       } catch (err) {
+        this.opts.onWrite?.((performance.now() - t0) / 1000, false);
         if (attempt >= retries) {
           this.opts.log.warn({ err, count: batch.length }, 'could not store activation records');
           for (const e of batch) e.done(err);

@@ -26,6 +26,9 @@ export const InvokerConfigSchema = z.object({
   prewarm: envBool.default(true).describe('WHIRL_PREWARM.'),
   pullImages: envBool.default(false).describe('Pull blackbox images missing locally. WHIRL_PULL_IMAGES.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(9091).describe('Port of GET /metrics (Prometheus). WHIRL_METRICS_PORT.'),
+  metricsHost: z.string().default('127.0.0.1').describe('Address GET /metrics listens on (0.0.0.0 for a scraper on another host or container). WHIRL_METRICS_HOST.'),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token GET /metrics requires; unset, it is open to whoever reaches the port. WHIRL_METRICS_TOKEN.'),
 });
 export type InvokerConfig = z.infer<typeof InvokerConfigSchema>;
 
@@ -47,6 +50,9 @@ const ENV: Record<keyof InvokerConfig, string> = {
   prewarm: 'WHIRL_PREWARM',
   pullImages: 'WHIRL_PULL_IMAGES',
   logLevel: 'WHIRL_LOG_LEVEL',
+  metricsPort: 'WHIRL_METRICS_PORT',
+  metricsHost: 'WHIRL_METRICS_HOST',
+  metricsToken: 'WHIRL_METRICS_TOKEN',
 };
 
 export function loadInvokerConfig(env: Record<string, string | undefined>): Readonly<InvokerConfig> {

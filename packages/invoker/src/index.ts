@@ -14,3 +14,5 @@ export {
   type ReactiveConfig,
 } from './keepalive.js';
 export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
+export { InvokerMetrics, type ColdStartReason } from './metrics.js';
+export { locateCgroup, parseMountinfo, parseProcCgroup, startCgroupMeter, startProcMeter } from './factory/cgroup.js';

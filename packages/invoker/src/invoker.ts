@@ -8,6 +8,7 @@
  * activations finish (up to a grace period), and removes its containers.
  */
 import http from 'node:http';
+import type { Registry } from 'prom-client';
 import {
   ActivationStatus,
   Limits,
@@ -29,12 +30,14 @@ import {
   type ActivationStore,
   type BlackboxExec,
   type CodeExec,
+  type ResourceUsage,
 } from '@whirl/core';
 import { ActivationWriter } from './activation-writer.js';
 import { makeKeepAlivePolicy, type KeepAlivePolicyName } from './keepalive.js';
 import { ContainerPool, type PooledContainer, type StemCell } from './pool.js';
 import { ProxyHttpError, postJson } from './factory/http.js';
 import { Msg, initFailure, runResponse, type Response } from './response.js';
+import { InvokerMetrics, type ColdStartReason } from './metrics.js';
 
 export interface InvokerLog {
   debug?(o: object, m: string): void;
@@ -99,6 +102,7 @@ export class Invoker {
   private readonly inflight = new Set<Promise<void>>();
   private subscription: Subscription | undefined;
   private pinger: NodeJS.Timeout | undefined;
+  private readonly metrics: InvokerMetrics | undefined;
 
   constructor(
     private readonly deps: {
@@ -109,9 +113,12 @@ export class Invoker {
       runtimes: RuntimeImages;
       log: InvokerLog;
       journal?: ActivationJournal;
+      /** Where this invoker's Prometheus metrics go (GET /metrics renders it). */
+      metrics?: Registry;
     },
     private readonly opts: InvokerOptions,
   ) {
+    this.metrics = deps.metrics ? new InvokerMetrics(deps.metrics, opts.id, opts.userMemoryMB) : undefined;
     this.pool = new ContainerPool(deps.factory, {
       invokerId: opts.id,
       owner: opts.owner,
@@ -128,8 +135,10 @@ export class Invoker {
       env: { __OW_API_HOST: opts.apiHost, __OW_ALLOW_CONCURRENT: 'true' },
       log: deps.log,
     });
+    this.metrics?.watch(() => this.pool.stats());
     this.writer = new ActivationWriter(deps.activations, {
       log: deps.log,
+      onWrite: (seconds, ok) => this.metrics?.storeWritten(seconds, ok),
       // Journal entries close with their records, one transaction per batch.
       afterWrite: async (records) => {
         await deps.journal?.end(records.map((r) => ({ namespace: r.namespace, activationId: r.activationId })));
@@ -232,9 +241,10 @@ export class Invoker {
         memoryMB: action.limits.memory,
         maxConcurrency: action.limits.concurrency,
         label: `${msg.user.namespace}_${action.name}`,
-        run: async (c) => {
+        run: async (c, how, coldBecause) => {
           try {
-            return await this.runOn(c, msg, action, exec);
+            const reason: ColdStartReason | undefined = how === 'prewarm' ? 'stem_cell' : how === 'cold' ? (coldBecause ?? 'no_warm') : undefined;
+            return await this.runOn(c, msg, action, exec, reason);
           } finally {
             resolve();
           }
@@ -285,7 +295,13 @@ export class Invoker {
     }
   }
 
-  private async runOn(c: PooledContainer, msg: ActivationMessage, action: WhiskAction, exec: CodeExec | BlackboxExec): Promise<{ keep: boolean }> {
+  private async runOn(
+    c: PooledContainer,
+    msg: ActivationMessage,
+    action: WhiskAction,
+    exec: CodeExec | BlackboxExec,
+    coldStart: ColdStartReason | undefined,
+  ): Promise<{ keep: boolean }> {
     const timeout = action.limits.timeout;
     const provideKey = annotation(action.annotations, 'provide-api-key');
     const withKey = provideKey === undefined || provideKey === true;
@@ -300,6 +316,10 @@ export class Invoker {
     let died = false;
     const firstStart = Date.now();
     const waitTime = firstStart - msg.received;
+    // Usage covers the activation's /init too (a cold start's memory counts against its limit).
+    const runsBefore = c.runs++;
+    const activeBefore = c.active;
+    const meter = await c.container.meterUsage?.().catch(() => undefined);
 
     if (!c.initialized && c.initializing) {
       // Another activation of this concurrent container is initialising it: share that /init.
@@ -349,8 +369,14 @@ export class Invoker {
       }
     }
     const end = Date.now();
+    const usage = await meter?.stop().catch(() => undefined);
+    if (c.container.meterUsage) this.metrics?.usageSampled(usage !== undefined);
+    // Another activation in the same container at any moment of this one: the figures are the container's.
+    const shared = activeBefore > 1 || c.active > 1 || c.runs !== runsBefore + 1;
     const start = initTime !== undefined || !c.initialized ? firstStart : runStart;
     const record = this.record(msg, action, {
+      usage,
+      shared,
       start,
       end,
       response,
@@ -359,6 +385,7 @@ export class Invoker {
       timedOut,
     });
     // The blocking caller gets its result now; logs follow in the stored record.
+    if (coldStart) this.metrics?.coldStart(record, coldStart);
     const resultSent = msg.blocking;
     if (resultSent) await this.publishAck(msg, { result: { ...record } });
     const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
@@ -448,7 +475,16 @@ export class Invoker {
   private record(
     msg: ActivationMessage,
     action: WhiskAction,
-    r: { start: number; end: number; response: Response; waitTime: number; initTime: number | undefined; timedOut: boolean },
+    r: {
+      start: number;
+      end: number;
+      response: Response;
+      waitTime: number;
+      initTime: number | undefined;
+      timedOut: boolean;
+      usage: ResourceUsage | undefined;
+      shared: boolean;
+    },
   ): ActivationRecord {
     const annotations: KeyValue[] = [
       ...(msg.annotations ?? []),
@@ -459,6 +495,14 @@ export class Invoker {
       { key: 'limits', value: action.limits },
     ];
     if (r.initTime !== undefined) annotations.push({ key: 'initTime', value: r.initTime });
+    if (r.usage) {
+      annotations.push(
+        // Whole MB, rounded up, as Lambda's "Max Memory Used"; CPU in ms with microsecond precision.
+        { key: 'memoryPeakMB', value: Math.max(1, Math.ceil(r.usage.memoryPeakBytes / (1024 * 1024))) },
+        { key: 'cpuMs', value: Math.round(r.usage.cpuNs / 1000) / 1000 },
+      );
+      if (r.shared) annotations.push({ key: 'usageShared', value: true });
+    }
     if (msg.action.binding !== undefined) annotations.push({ key: 'binding', value: msg.action.binding });
     return {
       namespace: msg.user.namespace,
@@ -512,6 +556,7 @@ export class Invoker {
    * a caller who is told "done" can read it.
    */
   private async finish(msg: ActivationMessage, record: ActivationRecord, resultSent: boolean): Promise<void> {
+    this.metrics?.activation(record);
     try {
       await this.writer.write(record);
     } catch (err) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /** A distributed invoker: Kafka in, CouchDB for actions and activations, Docker for containers. */
+import http from 'node:http';
 import pino from 'pino';
-import { ConfigError } from '@whirl/core';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError, EDGE_HEADER, METRICS_CONTENT_TYPE, metricsRefusal, renderMetrics } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { imageName, loadManifest, resolveKind, stemCells, ensureRuntimeImages } from '@whirl/runtimes';
 import { openCouchStores } from '@whirl/store';
@@ -20,7 +22,32 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel, base: { invoker: config.id } }, pino.destination(2));
   const manifest = loadManifest();
   const stores = await openCouchStores(config.couchdbUrl, { prefix: config.dbPrefix });
-  const bus = new KafkaMessageBus({ brokers: config.kafkaBrokers.split(','), clientId: `invoker${config.id}`, prefix: config.kafkaPrefix, logger: log });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const publish = new Histogram({
+    name: 'whirl_bus_publish_seconds',
+    help: 'Time to publish a message on the bus until the broker acknowledged it, by topic and outcome.',
+    labelNames: ['topic', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const bus = new KafkaMessageBus({
+    brokers: config.kafkaBrokers.split(','),
+    clientId: `invoker${config.id}`,
+    prefix: config.kafkaPrefix,
+    logger: log,
+    onPublish: (topic, seconds, ok) => publish.observe({ topic, outcome: ok ? 'ok' : 'error' }, seconds),
+  });
+  new Gauge({
+    name: 'whirl_bus_consumer_lag',
+    help: "Messages published on a topic that this process's consumer group has not consumed yet.",
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const l of await bus.consumerLag()) this.set({ topic: l.topic, group: l.group }, l.lag);
+    },
+  });
   const factory =
     config.containers === 'docker'
       ? new DockerContainerFactory({ network: config.dockerNetwork, reach: config.dockerReach, userMemoryMB: config.userMemoryMB })
@@ -42,6 +69,7 @@ async function main(): Promise<void> {
         tagsLogLines: (kind) => kind.startsWith('nodejs:'),
       },
       log,
+      metrics: registry,
     },
     {
       id: String(config.id),
@@ -58,7 +86,10 @@ async function main(): Promise<void> {
     },
   );
   await invoker.start();
-  process.stdout.write(`invoker${config.id} ready\n`);
+  const metricsServer = await serveMetrics(registry, config, log);
+  const addr = metricsServer.address();
+  const metricsPort = typeof addr === 'object' && addr ? addr.port : config.metricsPort;
+  process.stdout.write(`invoker${config.id} ready (metrics http://${config.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.metricsHost}:${metricsPort}/metrics)\n`);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) process.exit(1);
@@ -67,6 +98,7 @@ async function main(): Promise<void> {
     invoker
       .stop()
       .then(async () => {
+        await new Promise((r) => metricsServer.close(r));
         await bus.close();
         await factory.close();
         await stores.close();
@@ -79,6 +111,41 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The invoker has no API of its own: GET /metrics gets a small server on its own port. */
+async function serveMetrics(
+  registry: Registry,
+  config: { metricsPort: number; metricsHost: string; metricsToken?: string | undefined },
+  log: { warn(o: object, m: string): void },
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const send = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      send(404, 'application/json', JSON.stringify({ error: 'The invoker serves only GET /metrics.' }));
+      return;
+    }
+    const refusal = metricsRefusal(
+      { token: config.metricsToken },
+      { authorization: req.headers.authorization, viaEdge: req.headers[EDGE_HEADER] !== undefined, remoteAddress: req.socket.remoteAddress },
+    );
+    if (refusal) {
+      send(refusal.status, 'application/json', JSON.stringify({ error: refusal.error }));
+      return;
+    }
+    renderMetrics([registry], (name, err) => log.warn({ err, metric: name }, 'a metrics collector failed; left out of this scrape')).then(
+      (text) => send(200, METRICS_CONTENT_TYPE, text),
+      (err: unknown) => send(500, 'application/json', JSON.stringify({ error: String(err) })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metricsPort, config.metricsHost, () => resolve());
+  });
+  return server;
 }
 
 main().catch((err: unknown) => {

@@ -89,6 +89,8 @@ export interface PooledContainer {
   doomed: boolean;
   /** Set by the runner once /run has answered and only log collection remains (a millisecond, usually). */
   finishing: boolean;
+  /** Activations started in it so far (tells an activation whether another overlapped it). */
+  runs: number;
   lastUsed: number;
   createdAt: number;
   pausing?: Promise<void>;
@@ -104,8 +106,11 @@ export interface PoolJob {
   memoryMB: number;
   /** Container name suffix for cold starts (namespace and action), sanitised by the pool. */
   label: string;
-  /** Runs the activation; resolves with whether the container may be reused. */
-  run(c: PooledContainer, how: 'warm' | 'prewarm' | 'cold'): Promise<{ keep: boolean }>;
+  /**
+   * Runs the activation; resolves with whether the container may be reused. `coldBecause` says, for
+   * a cold start, whether containers of the action existed but were all busy.
+   */
+  run(c: PooledContainer, how: 'warm' | 'prewarm' | 'cold', coldBecause?: 'no_warm' | 'warm_busy'): Promise<{ keep: boolean }>;
   /** No container could be provided (create failed). */
   fail(err: unknown): Promise<void>;
   /**
@@ -114,6 +119,12 @@ export interface PoolJob {
    * pool never unloads a container to load it again later.
    */
   prepare?(c: PooledContainer): Promise<boolean>;
+}
+
+interface Placement {
+  c?: PooledContainer;
+  how: 'warm' | 'prewarm' | 'cold';
+  coldBecause?: 'no_warm' | 'warm_busy';
 }
 
 export interface StemCell {
@@ -151,6 +162,8 @@ export interface PoolPolicySnapshot extends PolicySnapshot {
 
 export interface PoolStats {
   containers: number;
+  /** Idle, initialised and not paused. */
+  warm: number;
   prewarmed: number;
   busy: number;
   paused: number;
@@ -235,13 +248,15 @@ export class ContainerPool {
     let busy = 0;
     let paused = 0;
     let warming = 0;
+    let warm = 0;
     for (const c of this.containers) {
       if (c.state === 'warming') warming++;
       if (c.state === 'prewarmed') prewarmed++;
+      else if (c.state === 'ready') warm++;
       else if (c.state === 'running' || c.state === 'starting') busy++;
       else if (c.state === 'paused') paused++;
     }
-    return { containers: this.containers.size, prewarmed, warming, busy, paused, usedMB: this.usedMB(), buffered: this.buffer.length };
+    return { containers: this.containers.size, warm, prewarmed, warming, busy, paused, usedMB: this.usedMB(), buffered: this.buffer.length };
   }
 
   /** Starts the configured stem cells that are missing. */
@@ -295,7 +310,7 @@ export class ContainerPool {
     }
   }
 
-  private place(job: PoolJob): { c?: PooledContainer; how: 'warm' | 'prewarm' | 'cold' } | undefined {
+  private place(job: PoolJob): Placement | undefined {
     if (job.maxConcurrency > 1) {
       // A busy container of the same action with a free concurrency slot is the cheapest place of all.
       for (const c of this.containers) {
@@ -336,7 +351,8 @@ export class ContainerPool {
     }
     this.reservedMB += job.memoryMB;
     this.coldPending.set(job.warmKey, (this.coldPending.get(job.warmKey) ?? 0) + 1);
-    return { how: 'cold' };
+    const busy = [...this.containers].some((c) => c.warmKey === job.warmKey && c.state !== 'removing');
+    return { how: 'cold', coldBecause: busy ? 'warm_busy' : 'no_warm' };
   }
 
   private claim(c: PooledContainer, how: 'warm' | 'prewarm'): { c: PooledContainer; how: 'warm' | 'prewarm' } {
@@ -362,7 +378,7 @@ export class ContainerPool {
     }
   }
 
-  private async execute(job: PoolJob, placed: { c?: PooledContainer; how: 'warm' | 'prewarm' | 'cold' }): Promise<void> {
+  private async execute(job: PoolJob, placed: Placement): Promise<void> {
     let c = placed.c;
     if (!c) {
       try {
@@ -400,7 +416,7 @@ export class ContainerPool {
       c.maxConcurrency = Math.max(1, job.maxConcurrency);
       // Jobs that queued while this container was being made may share it.
       if (c.maxConcurrency > 1) this.drain();
-      const { keep } = await job.run(c, placed.how);
+      const { keep } = await job.run(c, placed.how, placed.coldBecause);
       if (!keep) c.doomed = true;
     } catch (err) {
       this.opts.log.warn({ err }, 'activation runner failed');
@@ -558,6 +574,7 @@ export class ContainerPool {
       maxConcurrency: 1,
       doomed: false,
       finishing: false,
+      runs: 0,
       lastUsed: Date.now(),
       createdAt: this.now(),
       timers: {},

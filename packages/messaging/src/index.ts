@@ -1,3 +1,3 @@
 export { LocalMessageBus, type BusLogger, type LocalMessageBusOptions } from './local.js';
-export { KafkaMessageBus, type KafkaMessageBusOptions, type KafkaBusLogger } from './kafka.js';
+export { KafkaMessageBus, type KafkaMessageBusOptions, type KafkaBusLogger, type ConsumerLag } from './kafka.js';
 // The conformance suite imports vitest, so it lives behind `@whirl/messaging/contract`.

@@ -45,6 +45,15 @@ export interface KafkaMessageBusOptions {
   retry?: RetryOptions;
   /** How long `subscribe` waits for its consumer to join the group. */
   joinTimeoutMs?: number;
+  /** Told how long each publish took (until the broker acknowledged it) and whether it succeeded (metrics). */
+  onPublish?: (topic: string, seconds: number, ok: boolean) => void;
+}
+
+/** How far one subscription's group is behind its topic: messages published and not yet consumed. */
+export interface ConsumerLag {
+  topic: string;
+  group: string;
+  lag: number;
 }
 
 type Handler = (msg: BusMessage) => Promise<void>;
@@ -146,7 +155,11 @@ class KafkaSubscription implements Subscription {
   /** Replaced when a crashed consumer is started again. */
   consumer: Consumer | undefined;
 
-  constructor(private readonly onClose: (s: KafkaSubscription) => void) {}
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    private readonly onClose: (s: KafkaSubscription) => void,
+  ) {}
 
   get isClosing(): boolean {
     return this.closing !== undefined;
@@ -190,8 +203,10 @@ export class KafkaMessageBus implements MessageBus {
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private closed = false;
+  private readonly onPublish: KafkaMessageBusOptions['onPublish'];
 
   constructor(options: KafkaMessageBusOptions) {
+    this.onPublish = options.onPublish;
     this.logger = options.logger ?? stderrLogger;
     this.prefix = options.prefix ?? '';
     this.partitions = options.partitions ?? 1;
@@ -242,7 +257,38 @@ export class KafkaMessageBus implements MessageBus {
       publisher = new TopicPublisher(wireTopic, () => this.producer());
       this.publishers.set(wireTopic, publisher);
     }
-    await publisher.publish(typeof value === 'string' ? Buffer.from(value) : value);
+    const t0 = performance.now();
+    try {
+      await publisher.publish(typeof value === 'string' ? Buffer.from(value) : value);
+      this.onPublish?.(topic, (performance.now() - t0) / 1000, true);
+    } catch (err) {
+      this.onPublish?.(topic, (performance.now() - t0) / 1000, false);
+      throw err;
+    }
+  }
+
+  /**
+   * The lag of every open subscription's group: the topic's end offsets minus the group's committed
+   * ones, summed over partitions (a partition the group has not committed on counts from its start).
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const admin = await this.admin();
+    const out: ConsumerLag[] = [];
+    for (const sub of this.subscriptions) {
+      const wireTopic = this.wire(sub.topic);
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(wireTopic),
+        admin.fetchOffsets({ groupId: this.wire(`${sub.topic}.${sub.group}`), topics: [wireTopic] }),
+      ]);
+      const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      let lag = 0;
+      for (const e of ends) {
+        const c = at.get(e.partition) ?? -1;
+        lag += Math.max(0, Number(e.high) - (c >= 0 ? c : Number(e.low)));
+      }
+      out.push({ topic: sub.topic, group: sub.group, lag });
+    }
+    return out;
   }
 
   async subscribe(topic: string, group: string, handler: Handler): Promise<Subscription> {
@@ -254,7 +300,7 @@ export class KafkaMessageBus implements MessageBus {
     const groupId = this.wire(`${topic}.${group}`);
     const starts = await this.groupStart(groupId, wireTopic);
 
-    const sub = new KafkaSubscription((s) => this.subscriptions.delete(s));
+    const sub = new KafkaSubscription(topic, group, (s) => this.subscriptions.delete(s));
     this.subscriptions.add(sub);
     try {
       await this.startConsumer(sub, topic, group, handler, starts);

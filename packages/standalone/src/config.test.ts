@@ -31,6 +31,16 @@ describe('standalone config', () => {
     expect(() => loadConfig([], { WHIRL_KEEPALIVE: 'forever' })).toThrow(/WHIRL_KEEPALIVE|keepAlive/);
   });
 
+  it("accepts the leading '--' that \`pnpm start -- --port 4000\` passes through", () => {
+    expect(loadConfig(['--', '--port', '4000'], {})).toMatchObject({ port: 4000 });
+    expect(() => loadConfig(['--', '--prot', '1'], {})).toThrow(/Unknown option '--prot'/);
+  });
+
+  it('takes WHIRL_METRICS_TOKEN and refuses a short one', () => {
+    expect(loadConfig([], { WHIRL_METRICS_TOKEN: 'x'.repeat(16) }).metricsToken).toBe('x'.repeat(16));
+    expect(() => loadConfig([], { WHIRL_METRICS_TOKEN: 'short' })).toThrow(/metricsToken: must be at least 16 characters/);
+  });
+
   it('refuses unknown flags', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option '--prot'/);
   });

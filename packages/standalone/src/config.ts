@@ -29,6 +29,11 @@ export const StandaloneConfigSchema = z.object({
   pullImages: envBool.default(false).describe('Pull blackbox images missing locally from their registry. WHIRL_PULL_IMAGES.'),
   maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('Highest limits.concurrency an action may set. WHIRL_MAX_ACTION_CONCURRENCY.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
+  metricsToken: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Bearer token GET /metrics requires; unset, /metrics answers only local (loopback) callers. WHIRL_METRICS_TOKEN.'),
 });
 export type StandaloneConfig = z.infer<typeof StandaloneConfigSchema>;
 
@@ -49,11 +54,13 @@ const ENV: Record<keyof StandaloneConfig, string> = {
   pullImages: 'WHIRL_PULL_IMAGES',
   maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
   logLevel: 'WHIRL_LOG_LEVEL',
+  metricsToken: 'WHIRL_METRICS_TOKEN',
 };
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Readonly<StandaloneConfig> {
   const { values } = parseArgs({
-    args: argv,
+    // `pnpm start -- --port 4000` (the npm habit) hands the `--` through: it ends nothing here.
+    args: argv[0] === '--' ? argv.slice(1) : argv,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },

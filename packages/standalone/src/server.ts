@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import pino, { type Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   Topics,
   decodeAck,
@@ -21,6 +22,7 @@ import {
 } from '@whirl/core';
 import {
   ActivationWaiter,
+  ControllerMetrics,
   applyAck,
   ensureSubject,
   ControllerConfigSchema,
@@ -76,6 +78,15 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     if (built.length > 0) log.info({ built }, 'runtime images built');
   }
 
+  // One registry for the whole process: the controller's and the invoker's metrics, and Node's own.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = new ControllerMetrics({
+    registries: [registry],
+    // Without a token only callers on this machine may scrape, whatever address standalone listens on.
+    access: { token: config.metricsToken, loopbackOnly: true },
+  });
+
   const bus = new LocalMessageBus(log);
   const waiter = new ActivationWaiter();
   const lb = new LeanBalancer(bus, '0');
@@ -101,6 +112,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         tagsLogLines: (kind) => kind.startsWith('nodejs:'),
       },
       log,
+      metrics: registry,
     },
     {
       id: '0',
@@ -119,7 +131,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
 
   const kinds = manifestKinds(manifest);
   const { app, ctx } = await buildApp(
-    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log },
+    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log, metrics },
     ControllerConfigSchema.parse({
       controllerId: '0',
       limits: {
@@ -227,7 +239,8 @@ async function chooseFactory(config: Readonly<StandaloneConfig>, log: Logger): P
   }
   const warning =
     'WARNING: no Docker daemon answers, so actions run as local processes with NO ISOLATION: user code has the full rights of this process. Use this only for development.';
-  log.warn(warning);
-  process.stderr.write(`\n${warning}\n\n`);
+  // Once: plainly (and set off) on a terminal, as a log line where logs are collected.
+  if (process.stderr.isTTY) process.stderr.write(`\n${warning}\n\n`);
+  else log.warn(warning);
   return new ProcessContainerFactory();
 }

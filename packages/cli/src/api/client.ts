@@ -8,6 +8,7 @@ import { ExitCode, CliError, exitCodeForStatus } from '../exit.js';
 import type {
   Action,
   ActionPut,
+  ActionUsage,
   Activation,
   Usage,
   ActivationResponse,
@@ -204,6 +205,10 @@ export class WhiskClient {
   }
   getAction(ns: string, name: string, code = true): Promise<Action> {
     return this.call<Action>('GET', `${this.ns(ns)}/actions/${entityPath(name)}`, { query: { code } });
+  }
+  /** Whirl's usage summary of an action over its recent activations (`?usage=true`). */
+  actionUsage(ns: string, name: string, last?: number): Promise<ActionUsage> {
+    return this.call<ActionUsage>('GET', `${this.ns(ns)}/actions/${entityPath(name)}`, { query: { usage: true, ...(last !== undefined ? { last } : {}) } });
   }
   putAction(ns: string, name: string, body: ActionPut, overwrite: boolean): Promise<Action> {
     return this.call<Action>('PUT', `${this.ns(ns)}/actions/${entityPath(name)}`, { query: { overwrite }, body });

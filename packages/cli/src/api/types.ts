@@ -195,3 +195,22 @@ export interface Usage {
   actions: (UsageFigures & { action: string })[];
   total: UsageFigures;
 }
+
+/** GET .../actions/{name}?usage=true (Whirl): memory peak and CPU over recent activations. */
+export interface UsageDistribution {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+export interface ActionUsage {
+  namespace: string;
+  name: string;
+  activations: number;
+  measured: number;
+  shared: number;
+  memoryLimitMB: number;
+  memoryPeakMB: UsageDistribution | null;
+  cpuMs: UsageDistribution | null;
+  recommendation: { memoryMB: number; reason: string } | null;
+}

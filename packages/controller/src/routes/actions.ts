@@ -31,7 +31,11 @@ import { NameParams, NsParams, OverwriteQuery, PkgNameParams, PkgParams, entityR
 
 const ListQuery = listQuery('actions');
 type ListQueryOut = z.output<typeof ListQuery>;
-const GetQuery = z.object({ code: boolParam('code', true, 'Include the code') });
+const GetQuery = z.object({
+  code: boolParam('code', true, 'Include the code'),
+  usage: boolParam('usage', false, 'Answer with the resource usage of recent activations and a memory recommendation instead (Whirl)'),
+  last: queryParam((v) => usageWindow(v), `With usage: how many recent activations to look at (1 to ${Limits.list.max}, default 100).`),
+});
 const InvokeQuery = z.object({
   blocking: boolParam('blocking', false, 'Wait for the result (up to the blocking window; 202 with the id when it runs longer)'),
   result: boolParam('result', false, 'Answer with the result only (implies blocking)'),
@@ -41,6 +45,7 @@ const InvokeQuery = z.object({
   ),
 });
 const InvokeBody = jsonObjectBody('The parameters of the activation.', 'The request content was malformed: the parameters must be a JSON object.');
+import { summarizeUsage } from '../usage.js';
 
 interface ActionParams {
   ns: string;
@@ -80,9 +85,14 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
       path,
       { schema: { params, querystring: GetQuery }, config: { doc: { summary: `Get an action${where}`, tags, responses: entityResponses.get('action') } } },
       async (req) => {
-        const withCode = req.query.code;
-        const { action } = await resolveAction(ctx.cache, identityOf(req), target(req, false));
-        return renderAction(action.doc, withCode);
+        const identity = identityOf(req);
+        const fqn = target(req, false);
+        const { action } = await resolveAction(ctx.cache, identity, fqn);
+        if (!req.query.usage) return renderAction(action.doc, req.query.code);
+        // Records belong to the invoking namespace: this is the caller's usage of the action.
+        const name = fqn.pkg === undefined ? fqn.name : `${fqn.pkg}/${fqn.name}`;
+        const records = await ctx.activations.list({ namespace: identity.namespace.name, name, limit: req.query.last, skip: 0 });
+        return summarizeUsage({ namespace: fqn.namespace, name, memoryLimitMB: action.doc.limits.memory }, records);
       },
     );
 
@@ -184,6 +194,14 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     const pkg = checkName(req.params.pkg);
     return { namespace, pkg, name, docId: `${namespace}/${pkg}/${name}` };
   }
+}
+
+/** `last`: how many recent activations the usage summary looks at (default 100, 1..200). */
+function usageWindow(value: string | undefined): number {
+  if (value === undefined) return 100;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= Limits.list.max)) throw new BadRequestError(`The parameter 'last' must be a whole number from 1 to ${Limits.list.max}, got '${value}'.`);
+  return n;
 }
 
 async function listActions(ctx: Ctx, namespace: string, includePackages: boolean, query: ListQueryOut): Promise<unknown> {

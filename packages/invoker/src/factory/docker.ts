@@ -3,7 +3,8 @@
  */
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
-import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
+import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
+import { locateCgroup, startCgroupMeter, type CgroupLocation } from './cgroup.js';
 import { LogHub } from './logs.js';
 
 export interface DockerContainerFactoryOptions {
@@ -110,7 +111,7 @@ export class DockerContainerFactory implements ContainerFactory {
         if (!ip) throw new Error(`container ${spec.name} has no address on network ${this.network}`);
         return new DockerContainer(c, spec.name, ip, 8080, hub, () => {
           (stream as unknown as { destroy?: () => void }).destroy?.();
-        });
+        }, info.State.Pid);
       }
       const binding = info.NetworkSettings.Ports?.[PROXY_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
         info.NetworkSettings.Ports?.[PROXY_PORT]?.[0];
@@ -120,7 +121,7 @@ export class DockerContainerFactory implements ContainerFactory {
       }
       return new DockerContainer(c, spec.name, '127.0.0.1', port, hub, () => {
         (stream as unknown as { destroy?: () => void }).destroy?.();
-      });
+      }, info.State.Pid);
     } catch (e) {
       await c.remove({ force: true }).catch(() => {});
       throw e;
@@ -151,6 +152,7 @@ export class DockerContainerFactory implements ContainerFactory {
 
 class DockerContainer implements Container {
   private destroying: Promise<void> | undefined;
+  private cgroup: Promise<CgroupLocation | undefined> | undefined;
 
   constructor(
     private readonly c: Dockerode.Container,
@@ -159,6 +161,8 @@ class DockerContainer implements Container {
     readonly port: number,
     private readonly hub: LogHub,
     private readonly detach: () => void,
+    /** The container's main process on the host, as Docker reported it at start (finds its cgroup). */
+    private readonly pid?: number,
   ) {}
 
   get id(): string {
@@ -197,6 +201,13 @@ class DockerContainer implements Container {
   async wasOomKilled(): Promise<boolean> {
     const state = await this.state();
     return state?.OOMKilled === true;
+  }
+
+  async meterUsage(): Promise<UsageMeter | undefined> {
+    // The cgroup stays the same for the container's life: find it once, from its main process.
+    this.cgroup ??= this.pid ? locateCgroup(this.pid) : Promise.resolve(undefined);
+    const loc = await this.cgroup;
+    return loc ? startCgroupMeter(loc).catch(() => undefined) : undefined;
   }
 
   async isAlive(): Promise<boolean> {

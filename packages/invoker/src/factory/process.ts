@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import type { Container, ContainerFactory, ContainerSpec, LogLine } from '@whirl/core';
+import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
+import { startProcMeter } from './cgroup.js';
 import { dockerSkeletonProxyPath, imageName, loadManifest, localPythonCommand, nodejsProxyPath, pythonProxyPath } from '@whirl/runtimes';
 import { LogHub } from './logs.js';
 
@@ -209,6 +210,11 @@ class ProcessContainer implements Container {
 
   async wasOomKilled(): Promise<boolean> {
     return false;
+  }
+
+  /** The child shares the invoker's cgroup, so its own /proc counters are read instead. */
+  async meterUsage(): Promise<UsageMeter | undefined> {
+    return this.child.pid === undefined ? undefined : startProcMeter(this.child.pid);
   }
 
   async isAlive(): Promise<boolean> {

@@ -1,13 +1,14 @@
-/** `whirl action get NAME [--url] [--save] [--summary] [--json]`. */
+/** `whirl action get NAME [--url] [--save] [--summary] [--usage [--last N]] [--json]`. */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { annotationValue, type Action } from '../../api/types.js';
 import { UsageError } from '../../exit.js';
+import type { ActionUsage } from '../../api/types.js';
 import type { Factory } from '../../factory.js';
 import { normalizeApiHost } from '../../config.js';
 import { parseQName } from '../../names.js';
-import { printJson, printOk } from '../../output.js';
+import { printJson, printOk, printTable } from '../../output.js';
 import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
 
 export interface ActionGetOptions extends Deps {
@@ -16,6 +17,8 @@ export interface ActionGetOptions extends Deps {
   save?: boolean;
   saveAs?: string;
   summary?: boolean;
+  usage?: boolean;
+  last?: string;
   json?: boolean;
 }
 
@@ -25,7 +28,9 @@ export function makeActionGetCommand(f: Factory, run = runActionGet): Command {
     .option('--url', 'print the URL of the action (its web URL for a web action)')
     .option('--save', 'save the code to a file named after the action')
     .option('--save-as <file>', 'save the code to this file')
-    .option('-s, --summary', 'print a summary');
+    .option('-s, --summary', 'print a summary')
+    .option('--usage', 'memory peak and CPU time over recent activations, and a memory limit to set')
+    .option('--last <n>', 'with --usage: how many recent activations to look at (1..200, default 100)');
   addJsonFlag(cmd);
   return cmd.action(async (name: string, o: Omit<ActionGetOptions, keyof Deps | 'name'>) => {
     await run({ ...deps(f), ...o, name });
@@ -46,6 +51,8 @@ export function actionUrl(apihost: string, a: Action): string {
 export async function runActionGet(o: ActionGetOptions): Promise<void> {
   const cfg = o.config();
   const q = parseQName(o.name, cfg.namespace.value);
+  if (o.usage === true) return printUsage(o, q.namespace, q.entity);
+  if (o.last !== undefined) throw new UsageError('--last goes with --usage.');
   const wantCode = o.save === true || o.saveAs !== undefined || !(o.url === true || o.summary === true);
   const a = await attempt(`Unable to get action '${o.name}'`, () => o.client().getAction(q.namespace, q.entity, wantCode));
   if (o.url === true) {
@@ -79,4 +86,26 @@ export async function runActionGet(o: ActionGetOptions): Promise<void> {
   }
   printOk(o.io, `got action ${o.name}`);
   printJson(o.io, a);
+}
+
+async function printUsage(o: ActionGetOptions, ns: string, entity: string): Promise<void> {
+  let last: number | undefined;
+  if (o.last !== undefined) {
+    last = /^\d+$/.test(o.last) ? Number(o.last) : NaN;
+    if (!(last >= 1 && last <= 200)) throw new UsageError(`--last must be a whole number from 1 to 200, got '${o.last}'.`);
+  }
+  const u: ActionUsage = await attempt(`Unable to get the usage of action '${o.name}'`, () => o.client().actionUsage(ns, entity, last));
+  if (o.json === true) return printJson(o.io, u);
+  const c = o.io.colors();
+  o.io.out.write(`${c.bold('usage')} /${u.namespace}/${u.name}: ${u.measured} of the last ${u.activations} activation(s) measured`);
+  o.io.out.write(u.shared > 0 ? ` (${u.shared} shared a container with others)\n` : '\n');
+  if (!u.memoryPeakMB || !u.cpuMs) {
+    o.io.out.write('No activation with usage figures yet: invoke the action (in Docker or as a local process) and ask again.\n');
+    return;
+  }
+  const row = (label: string, d: NonNullable<ActionUsage['cpuMs']>): string[] => [label, String(d.p50), String(d.p90), String(d.p99), String(d.max)];
+  printTable(o.io, undefined, [row('memory peak (MB)', u.memoryPeakMB), row('cpu (ms)', u.cpuMs)], ['', 'p50', 'p90', 'p99', 'max']);
+  if (u.recommendation) {
+    o.io.out.write(`memory limit: ${u.memoryLimitMB} MB; recommended: ${u.recommendation.memoryMB} MB (${u.recommendation.reason})\n`);
+  }
 }
