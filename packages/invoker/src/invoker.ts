@@ -401,7 +401,9 @@ export class Invoker {
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
       try {
-        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { agent: c.agent });
+        // Bounded like /run: an /init answer is small, and an endless one must not fill our memory.
+        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { maxBodyBytes: Limits.resultBytes, agent: c.agent });
+        if (r.truncated) return { kind: 'failed', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTooLong(r.bodyBytes, Limits.resultBytes)) };
         if (r.status === 200) return { kind: 'ok' };
         return { kind: 'failed', response: initFailure(r.status, r.body) };
       } catch (err) {
