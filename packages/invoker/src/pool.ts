@@ -33,6 +33,7 @@
  * before anything else (no memory is added: one container, one memory limit). When one of them fails
  * the container takes no more work and is removed once the others have finished.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { Container, ContainerFactory } from '@whirl/core';
 import { LogBuffer } from './logs.js';
@@ -129,6 +130,10 @@ export class ContainerPool {
     private readonly factory: ContainerFactory,
     private readonly opts: PoolOptions,
   ) {}
+
+  private get ownerToken(): string {
+    return createHash('sha256').update(this.opts.owner).digest('hex').slice(0, 6);
+  }
 
   get labels(): Record<string, string> {
     return { 'whirl.invoker': this.opts.invokerId, 'whirl.owner': this.opts.owner };
@@ -332,7 +337,9 @@ export class ContainerPool {
 
   private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'running'): Promise<PooledContainer> {
     const seq = ++this.seq;
-    const name = `whirl${this.opts.invokerId}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
+    // Names are global to the Docker daemon: a token of the owner keeps two deployments sharing one
+    // daemon (a standalone and a distributed invoker0, say) from taking each other's names.
+    const name = `whirl${this.opts.invokerId}_${this.ownerToken}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
     const container = await this.factory.create({ name, image, memoryMB, env: this.opts.env, labels: this.labels });
     const pc: PooledContainer = {
       seq,
