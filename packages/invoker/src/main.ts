@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     },
     {
       id: String(config.id),
-      owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`,
+      owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`, // = `owner` below
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -58,21 +58,26 @@ async function main(): Promise<void> {
   await invoker.start();
   process.stdout.write(`invoker${config.id} ready\n`);
   let stopping = false;
+  const owner = `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`;
+  const forceExit = (): void => {
+    void factory.removeAll('whirl.owner', owner).finally(() => process.exit(1));
+  };
   const stop = (sig: string): void => {
-    if (stopping) process.exit(1);
+    // Ctrl-C reaches the whole process group and a launcher may signal again: one stop, whatever comes.
+    if (stopping) return;
     stopping = true;
     log.info({ sig }, 'draining');
+    setTimeout(forceExit, 60_000).unref();
     invoker
       .stop()
       .then(async () => {
-        await bus.close();
-        await factory.close();
-        await stores.close();
+        // Kafka or the store may be gone already; the containers are removed by now.
+        await Promise.race([Promise.allSettled([bus.close(), factory.close(), stores.close()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
         process.exit(0);
       })
       .catch((err: unknown) => {
         log.error({ err }, 'error while stopping');
-        process.exit(1);
+        forceExit();
       });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
