@@ -20,7 +20,7 @@ export default defineConfig({
         },
       },
       {
-        // `pnpm test:faults`: components killed under load, and clean stops (minutes, not seconds).
+        // `pnpm test:faults`: components killed under load (minutes, not seconds).
         test: {
           name: 'faults',
           include: ['tests/faults/**/*.test.ts'],

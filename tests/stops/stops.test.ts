@@ -13,7 +13,20 @@ import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, waitFor } from '../helpers/standalone.js';
 import { docker, dockerUp } from '../helpers/docker.js';
-import { FAULT_ENV } from './env.js';
+
+
+/**
+ * Dev services of its own (ports and state apart from tests/distributed's and the fault suite's), so
+ * that this file can run beside either.
+ */
+const STOP_ENV: Record<string, string> = {
+  KAFKA_PORT: '39092',
+  KAFKA_CONTROLLER_PORT: '39093',
+  COUCHDB_PORT: '35984',
+  NGINX_HTTP_PORT: '38080',
+  NGINX_HTTPS_PORT: '38443',
+  WHIRL_DEV_STATE: path.join(repoRoot, '.tmp', 'stops'),
+};
 
 interface Run {
   child: ChildProcess;
@@ -107,7 +120,7 @@ afterAll(async () => {
   if (runs.some((r) => r.stateDir)) {
     for (const svc of ['nginx', 'couchdb', 'kafka']) {
       try {
-        execFileSync('bash', [path.join(repoRoot, 'deploy/dev', `${svc}.sh`), 'stop'], { env: { ...process.env, ...FAULT_ENV }, timeout: 60_000 });
+        execFileSync('bash', [path.join(repoRoot, 'deploy/dev', `${svc}.sh`), 'stop'], { env: { ...process.env, ...STOP_ENV }, timeout: 60_000 });
       } catch {
         // not running
       }
@@ -126,7 +139,8 @@ afterAll(async () => {
   }
 }, 120_000);
 
-describe.skipIf(!dockerUp)('standalone stops clean', () => {
+// Each case starts a whole deployment (a distributed one takes a minute or more on a loaded machine).
+describe.skipIf(!dockerUp)('standalone stops clean', { timeout: 400_000 }, () => {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -165,14 +179,14 @@ describe.skipIf(!dockerUp)('standalone stops clean', () => {
   });
 });
 
-describe.skipIf(!dockerUp)('`pnpm start:distributed` stops clean', () => {
+describe.skipIf(!dockerUp)('`pnpm start:distributed` stops clean', { timeout: 400_000 }, () => {
   // Ctrl-C goes to `pnpm start:distributed` as a terminal sends it; SIGTERM and SIGKILL go to the
   // launcher process itself (pnpm does not pass signals on to the script it runs).
   const start = async (viaPnpm: boolean): Promise<Run> => {
     const prefix = `f${randomBytes(3).toString('hex')}_`;
     const [cmd, args] = viaPnpm ? ['pnpm', ['start:distributed']] : [process.execPath, ['--import', 'tsx', 'deploy/dev/distributed.ts']];
-    const run = await launch(cmd, args, { ...FAULT_ENV, WHIRL_DEV_PREFIX: prefix }, path.join(FAULT_ENV.WHIRL_DEV_STATE!, 'distributed', 'reaper-'), new RegExp(`^${prefix}invoker\\d+$`));
-    run.stateDir = FAULT_ENV.WHIRL_DEV_STATE;
+    const run = await launch(cmd, args, { ...STOP_ENV, WHIRL_DEV_PREFIX: prefix }, path.join(STOP_ENV.WHIRL_DEV_STATE!, 'distributed', 'reaper-'), new RegExp(`^${prefix}invoker\\d+$`));
+    run.stateDir = STOP_ENV.WHIRL_DEV_STATE;
     await invokeOnce(run);
     expect((await containersOf(run)).length).toBeGreaterThan(0);
     return run;
