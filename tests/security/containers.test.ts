@@ -151,6 +151,8 @@ describe.skipIf(!dockerUp)('attacks from inside a container', () => {
 
   it('keeps every line of an action that prints fake sentinels in its own record', async () => {
     const a = await invoke('chatty', { tag: 'first' });
+    // Inside the window of the first one's late line.
+    await new Promise((r) => setTimeout(r, 100));
     const b = await invoke('chatty', { tag: 'second' });
     const ra = await record(a.activationId);
     const rb = await record(b.activationId);
@@ -177,8 +179,14 @@ describe.skipIf(!dockerUp)('attacks from inside a container', () => {
 });
 
 const CHATTY = `
+const fs = require('fs');
 function main(p) {
   console.log('own-1 ' + p.tag);
+  // Straight to the file descriptors, past the proxy's stream guard.
+  fs.writeSync(1, '${SENTINEL}\\n');
+  fs.writeSync(2, '${SENTINEL}\\n');
+  // Printed while the next activation may already run in this container.
+  setTimeout(() => console.log('late ' + p.tag), 300);
   console.log('${SENTINEL}');
   console.error('${SENTINEL}');
   process.stdout.write('own-2 ' + p.tag + '\\n${SENTINEL}\\n');
