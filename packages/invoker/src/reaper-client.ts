@@ -23,8 +23,10 @@ export interface Reaper {
 export function startReaper(stateFile: string, state: Omit<ReaperState, 'parent'>): Reaper {
   const write = (s: Omit<ReaperState, 'parent'>): void => writeFileSync(stateFile, JSON.stringify({ ...s, parent: process.pid }));
   write(state);
-  // Same loader flags as this process (tsx), its own session so that Ctrl-C does not reach it.
-  const child = spawn(process.execPath, [...process.execArgv, REAPER, stateFile], { detached: true, stdio: 'ignore' });
+  // The reaper is TypeScript: run it through tsx (resolved from the repository, whatever this
+  // process's own loader is, e.g. a vitest worker's), in its own session so that Ctrl-C misses it.
+  const root = path.resolve(path.dirname(REAPER), '../../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', REAPER, stateFile], { cwd: root, detached: true, stdio: 'ignore' });
   child.unref();
   return {
     update: write,
