@@ -33,6 +33,8 @@ echo "== lint" && pnpm run lint
 status=0
 echo "== unit" && pnpm exec vitest run --project unit --reporter=default --reporter=json --outputFile=.tmp/results-unit.json || status=$?
 echo "== e2e" && pnpm exec vitest run --project e2e --no-file-parallelism --reporter=default --reporter=json --outputFile=.tmp/results-e2e.json || status=$?
+# Faults and clean stops on their own dev-service ports (tests/faults/env.ts), bounded to 8 minutes.
+echo "== faults" && timeout 480 pnpm exec vitest run --project faults --no-file-parallelism --reporter=default --reporter=json --outputFile=.tmp/results-faults.json || status=$?
 # Every benchmark once with one-second phases, so that none of them rots (figures are not judged here).
 echo "== bench smoke"
 bench_failed=0
@@ -43,5 +45,5 @@ else
   status=1
   bench_failed=1
 fi
-node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json --failed "$bench_failed"
+node scripts/summary.mjs .tmp/results-unit.json .tmp/results-e2e.json .tmp/results-faults.json --failed "$bench_failed"
 exit "$status"

@@ -18,7 +18,7 @@ port="${KAFKA_PORT:-19092}"
 cport="${KAFKA_CONTROLLER_PORT:-19093}"
 cache="${WHIRL_CACHE:-$HOME/.cache/whirl}/kafka-$version"
 jars="$cache/jars"
-state="$root/.tmp/kafka"
+state="${WHIRL_DEV_STATE:-$root/.tmp}/kafka"
 pidfile="$state/kafka.pid"
 log="$state/kafka.log"
 

@@ -1,4 +1,6 @@
 # Shared by the dev-service scripts (sourced, not run).
+# Every dev service keeps its state (pid file, data, log) under ${WHIRL_DEV_STATE:-<checkout>/.tmp}/<service>,
+# so that a second set of services (on other ports, e.g. the fault suite's) can run beside the first.
 
 # stop_pid_file FILE [STEPS]: stops the process whose pid FILE holds (TERM, then KILL after STEPS
 # quarter-seconds, default 40), and removes FILE. Nothing happens when FILE does not exist, so a

@@ -7,7 +7,7 @@
 #   deploy/dev/nginx.sh stop               -> stops the nginx this script started (pid file)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-state="$root/.tmp/nginx"
+state="${WHIRL_DEV_STATE:-$root/.tmp}/nginx"
 http_port="${NGINX_HTTP_PORT:-18080}"
 https_port="${NGINX_HTTPS_PORT:-18443}"
 

@@ -61,7 +61,16 @@ async function main(): Promise<void> {
 
   const system = await ensureSubject(stores.subjects, 'whisk.system');
   const testAction = await ensureHealthTestAction(stores.entities, id);
-  const waiter = new ActivationWaiter();
+  const waiter = new ActivationWaiter({
+    // The invoker answered a blocking caller and died before storing the record: store it from the result.
+    onOrphanedResult: async (record) => {
+      if (await stores.activations.get(record.namespace, record.activationId)) return;
+      log.warn({ activationId: record.activationId }, 'storing a record from its result: the invoker never completed it');
+      await stores.activations.put([
+        { ...record, logs: [...record.logs, `${new Date().toISOString()} stderr: The logs were lost: the invoker stopped before it stored this record.`] },
+      ]);
+    },
+  });
   const lb: ShardingBalancer = new ShardingBalancer(bus, {
     controllerId: id,
     controllers: config.controllers,
@@ -154,9 +163,12 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (sig: string): void => {
-    if (stopping) process.exit(1);
+    // Ctrl-C reaches the whole process group and a launcher may signal again: one stop.
+    if (stopping) return;
     stopping = true;
     log.info({ sig }, 'stopping');
+    // Kafka or the store may have gone first; the stop must end anyway.
+    setTimeout(() => process.exit(1), 30_000).unref();
     (async () => {
       await alarms?.stop();
       await app.close();

@@ -1,5 +1,5 @@
 /** Subjects own namespaces; a namespace has a uuid:key credential pair (OpenWhisk's subjects db). */
-import { randomBytes, randomUUID } from 'node:crypto';
+import crypto, { randomBytes, randomUUID } from 'node:crypto';
 import type { UserLimits } from './limits.js';
 
 export interface NamespaceCredential {
@@ -28,4 +28,18 @@ export const AUTH_KEY_LENGTH = 64;
 /** A fresh credential for a namespace: a random uuid and a random 64-character key (never a well-known one). */
 export function newCredential(name: string): NamespaceCredential {
   return { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, AUTH_KEY_LENGTH) };
+}
+
+/**
+ * Compares a presented key with a stored one in time that does not depend on where they differ, so
+ * response times cannot be used to guess a key byte by byte. Stores look credentials up by uuid and
+ * then compare the key with this, never by the key itself (an index lookup leaks the same way).
+ */
+export function keysEqual(presented: string, stored: string): boolean {
+  const a = Buffer.from(presented, 'utf8');
+  const b = Buffer.from(stored, 'utf8');
+  // Keys have one fixed length, so an early length check gives nothing away.
+  if (a.length !== b.length) return false;
+  // Through the module object (not a named import) so that the security suite can watch it.
+  return crypto.timingSafeEqual(a, b);
 }

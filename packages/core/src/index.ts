@@ -12,3 +12,4 @@ export * from './schedules.js';
 export * from './zip.js';
 export * from './usage.js';
 export * from './metrics.js';
+export * from './archive.js';

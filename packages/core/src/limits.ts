@@ -10,6 +10,8 @@ export const Limits = {
   concurrency: { min: 1, max: 1, default: 1 },
   /** Bytes of `exec` (code) in an action PUT. */
   codeBytes: 48 * 1024 * 1024,
+  /** Bytes a zip or tar.gz action may unpack to (it lands on the Docker host's disk). */
+  archiveExpandedBytes: 512 * 1024 * 1024,
   /** Bytes of `parameters` or `annotations` of one entity. */
   parameterBytes: 1024 * 1024,
   /** Bytes of an invoke or fire request body (compared against Content-Length). */

@@ -107,7 +107,7 @@ export interface LogLine {
 }
 
 export interface ContainerSpec {
-  /** Unique, e.g. `whirl0_12_guest_hello`; only [A-Za-z0-9_.-]. */
+  /** Unique, e.g. `whirl0_3f9a1c_12_guest_hello` (invoker, owner token, sequence); only [A-Za-z0-9_.-]. */
   name: string;
   image: string;
   memoryMB: number;

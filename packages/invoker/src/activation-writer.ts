@@ -4,8 +4,8 @@
  * comes first. At low load this costs at most a few milliseconds before the completion ack (blocking
  * callers already have their result); under load it turns many small writes into few transactions.
  * `afterWrite` runs once per stored batch (the journal entries are closed there, also in one go).
- * A failed batch is retried with back-off so that a record whose id was handed out is not lost to a
- * passing store error.
+ * A failed batch is retried with back-off (capped at 2 s) for up to `retryForMs` (default 10 minutes),
+ * so that a record whose id was handed out survives a store outage, not only a passing error.
  */
 import type { ActivationRecord, ActivationStore } from '@whirl/core';
 
@@ -17,7 +17,9 @@ interface Entry {
 export interface ActivationWriterOptions {
   maxBatch?: number;
   maxDelayMs?: number;
+  /** Give up on a batch after this many attempts (default: as many as fit in `retryForMs`). */
   retries?: number;
+  retryForMs?: number;
   afterWrite?: (records: readonly ActivationRecord[]) => Promise<void>;
   /** Told how long each store call took and whether it succeeded (metrics). */
   onWrite?: (seconds: number, ok: boolean) => void;
@@ -62,7 +64,8 @@ export class ActivationWriter {
   }
 
   private async writeBatch(batch: Entry[]): Promise<void> {
-    const retries = this.opts.retries ?? 5;
+    const retries = this.opts.retries ?? Infinity;
+    const giveUpAt = Date.now() + (this.opts.retryForMs ?? 600_000);
     const records = batch.map((e) => e.record);
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
@@ -72,12 +75,13 @@ export class ActivationWriter {
         break;
       } catch (err) {
         this.opts.onWrite?.((performance.now() - t0) / 1000, false);
-        if (attempt >= retries) {
+        if (attempt >= retries || Date.now() >= giveUpAt) {
           this.opts.log.warn({ err, count: batch.length }, 'could not store activation records');
           for (const e of batch) e.done(err);
           return;
         }
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        if (attempt === 0) this.opts.log.warn({ err, count: batch.length }, 'storing activation records failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)));
       }
     }
     try {

@@ -10,7 +10,10 @@ export const InvokerConfigSchema = z.object({
   dbPrefix: z.string().default('whirl_').describe('Database name prefix. WHIRL_DB_PREFIX.'),
   apiHost: z.string().default('https://127.0.0.1').describe('URL actions use to call back (__OW_API_HOST). WHIRL_API_HOST.'),
   containers: z.enum(['docker', 'process']).default('docker').describe('Container factory. WHIRL_CONTAINERS.'),
-  dockerNetwork: z.string().default('bridge').describe('Docker network for action containers. WHIRL_DOCKER_NETWORK.'),
+  dockerNetwork: z
+    .string()
+    .default('whirl-actions')
+    .describe('Docker network for action containers; the default one is created isolated (docs/isolation.md). WHIRL_DOCKER_NETWORK.'),
   dockerReach: z
     .enum(['published', 'network'])
     .default('published')

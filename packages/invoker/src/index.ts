@@ -16,3 +16,4 @@ export {
 export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
 export { InvokerMetrics, type ColdStartReason } from './metrics.js';
 export { locateCgroup, parseMountinfo, parseProcCgroup, startCgroupMeter, startProcMeter } from './factory/cgroup.js';
+export { startReaper, type Reaper, type ReaperState } from './reaper-client.js';

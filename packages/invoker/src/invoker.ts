@@ -189,14 +189,27 @@ export class Invoker {
     if (this.state === 'stopped') return;
     this.state = 'draining';
     clearInterval(this.pinger);
-    // Tell the controllers at once, rather than let them wait out ten seconds of silence.
-    if (this.opts.healthPingMs) await this.ping(false);
-    await this.subscription?.close();
-    await this.pool.close(graceMs);
-    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    await this.writer.flush();
-    await this.deps.factory.removeAll('whirl.owner', this.opts.owner);
-    this.state = 'stopped';
+    // Each step that needs Kafka or the store is bounded: when they went first (Ctrl-C reaches every
+    // process of the group), the stop must still end, and end with the containers removed.
+    const bounded = (what: string, p: Promise<unknown>, ms: number): Promise<void> =>
+      Promise.race([
+        p.then(
+          () => undefined,
+          (err: unknown) => this.deps.log.warn({ err }, `stop: ${what} failed`),
+        ),
+        new Promise<void>((r) => setTimeout(r, ms).unref()),
+      ]);
+    try {
+      // Tell the controllers at once, rather than let them wait out ten seconds of silence.
+      if (this.opts.healthPingMs) await bounded('the last health ping', this.ping(false), 2_000);
+      await bounded('closing the subscription', this.subscription?.close() ?? Promise.resolve(), 5_000);
+      await this.pool.close(graceMs);
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await bounded('writing the last records', this.writer.flush(), 10_000);
+    } finally {
+      await this.deps.factory.removeAll('whirl.owner', this.opts.owner);
+      this.state = 'stopped';
+    }
   }
 
   private track(p: Promise<void>): void {
@@ -452,7 +465,9 @@ export class Invoker {
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
       try {
-        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { agent: c.agent });
+        // Bounded like /run: an /init answer is small, and an endless one must not fill our memory.
+        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { maxBodyBytes: Limits.resultBytes, agent: c.agent });
+        if (r.truncated) return { kind: 'failed', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTooLong(r.bodyBytes, Limits.resultBytes)) };
         if (r.status === 200) return { kind: 'ok' };
         return { kind: 'failed', response: initFailure(r.status, r.body) };
       } catch (err) {

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     },
     {
       id: String(config.id),
-      owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`,
+      owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`, // = `owner` below
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -91,22 +91,27 @@ async function main(): Promise<void> {
   const metricsPort = typeof addr === 'object' && addr ? addr.port : config.metricsPort;
   process.stdout.write(`invoker${config.id} ready (metrics http://${config.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.metricsHost}:${metricsPort}/metrics)\n`);
   let stopping = false;
+  const owner = `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`;
+  const forceExit = (): void => {
+    void factory.removeAll('whirl.owner', owner).finally(() => process.exit(1));
+  };
   const stop = (sig: string): void => {
-    if (stopping) process.exit(1);
+    // Ctrl-C reaches the whole process group and a launcher may signal again: one stop, whatever comes.
+    if (stopping) return;
     stopping = true;
     log.info({ sig }, 'draining');
+    setTimeout(forceExit, 60_000).unref();
     invoker
       .stop()
       .then(async () => {
         await new Promise((r) => metricsServer.close(r));
-        await bus.close();
-        await factory.close();
-        await stores.close();
+        // Kafka or the store may be gone already; the containers are removed by now.
+        await Promise.race([Promise.allSettled([bus.close(), factory.close(), stores.close()]), new Promise((r) => setTimeout(r, 5_000).unref())]);
         process.exit(0);
       })
       .catch((err: unknown) => {
         log.error({ err }, 'error while stopping');
-        process.exit(1);
+        forceExit();
       });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

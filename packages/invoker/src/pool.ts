@@ -55,6 +55,7 @@
  * before anything else (no memory is added: one container, one memory limit). When one of them fails
  * the container takes no more work and is removed once the others have finished.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { Container, ContainerFactory } from '@whirl/core';
 import { FixedKeepAlive, ReactiveStemCells, keepAlivePlan, type KeepAliveDecision, type KeepAlivePolicy, type PolicySnapshot, type ReactiveConfig } from './keepalive.js';
@@ -209,6 +210,10 @@ export class ContainerPool {
       this.stemTimer = setInterval(() => this.adjustStemCells(), Math.max(1_000, Math.min(...ttls) / 2));
       this.stemTimer.unref();
     }
+  }
+
+  private get ownerToken(): string {
+    return createHash('sha256').update(this.opts.owner).digest('hex').slice(0, 6);
   }
 
   get labels(): Record<string, string> {
@@ -557,7 +562,9 @@ export class ContainerPool {
   private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'warming' | 'running'): Promise<PooledContainer> {
     const seq = ++this.seq;
     const t0 = Date.now();
-    const name = `whirl${this.opts.invokerId}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
+    // Names are global to the Docker daemon: a token of the owner keeps two deployments sharing one
+    // daemon (a standalone and a distributed invoker0, say) from taking each other's names.
+    const name = `whirl${this.opts.invokerId}_${this.ownerToken}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
     const container = await this.factory.create({ name, image, memoryMB, env: this.opts.env, labels: this.labels });
     this.createMs = ewma(this.createMs, Date.now() - t0);
     const pc: PooledContainer = {

@@ -20,15 +20,22 @@ async function main(): Promise<void> {
       `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
       `  pnpm whirl action list\n`,
   );
-  let signals = 0;
+  let stopping = false;
+  const forceExit = (): void => {
+    void s.removeContainers().finally(() => process.exit(1));
+  };
   const shutdown = (sig: string): void => {
-    if (++signals > 1) process.exit(1);
+    // Ctrl-C reaches the whole process group, and tsx relays it too: one stop, however many signals.
+    if (stopping) return;
+    stopping = true;
     process.stderr.write(`${sig}: stopping (removing containers)...\n`);
+    // A stop stuck on something (a hung Docker call) still ends, and still without containers.
+    setTimeout(forceExit, 30_000).unref();
     s.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`error while stopping: ${String(err)}\n`);
-        process.exit(1);
+        forceExit();
       },
     );
   };

@@ -33,7 +33,7 @@ import {
   installCatalog,
   manifestKinds,
 } from '@whirl/controller';
-import { DockerContainerFactory, Invoker, ProcessContainerFactory } from '@whirl/invoker';
+import { DockerContainerFactory, Invoker, ProcessContainerFactory, startReaper } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
 import {
   ensureRuntimeImages,
@@ -52,6 +52,8 @@ export interface Standalone {
   namespace: string;
   factory: ContainerFactory['kind'];
   stop(): Promise<void>;
+  /** The last resort of a stop that cannot finish: removes this deployment's containers. */
+  removeContainers(): Promise<void>;
 }
 
 export async function startStandalone(config: Readonly<StandaloneConfig>, log: Logger = pino({ level: config.logLevel }, pino.destination(2))): Promise<Standalone> {
@@ -68,6 +70,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   // so a port of 0 is resolved to a concrete free port first.
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const factory = await chooseFactory(config, log);
+  const owner = `${instanceId(config.dataDir)}/invoker0`;
   if (factory instanceof DockerContainerFactory) {
     const built = await ensureRuntimeImages({
       docker: factory.docker,
@@ -116,7 +119,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     },
     {
       id: '0',
-      owner: `${instanceId(config.dataDir)}/invoker0`,
+      owner,
       userMemoryMB: config.userMemoryMB,
       pauseGraceMs: config.pauseGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -128,6 +131,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     },
   );
   await invoker.start();
+  // Killed outright, this process cannot remove its containers: the reaper, which outlives it, does.
+  const reaper = factory.kind === 'docker' ? startReaper(path.join(config.dataDir, 'reaper.json'), { owners: [owner] }) : undefined;
 
   const kinds = manifestKinds(manifest);
   const { app, ctx } = await buildApp(
@@ -170,7 +175,11 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         await journal.close();
         await schedules.close();
         await stores.close();
+        reaper?.dismiss();
       })()),
+    removeContainers: async () => {
+      await factory.removeAll('whirl.owner', owner);
+    },
   };
 }
 

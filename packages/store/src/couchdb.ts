@@ -27,6 +27,7 @@ import {
   type SubjectStore,
   type UserLimits,
   type WhiskEntity,
+  keysEqual,
 } from '@whirl/core';
 
 export interface CouchStores {
@@ -525,15 +526,17 @@ const limitsId = (namespace: string): string => `${namespace}/limits`;
 
 class CouchSubjectStore extends CouchStoreBase<SubjectDoc | LimitsDoc> implements SubjectStore {
   async identify(uuid: string, key: string): Promise<Identity | undefined> {
-    const res = await this.view<{ namespace: string; at: number }>('credentials', { key: [uuid, key], include_docs: true });
+    // A range on the uuid alone: the key is compared in constant time here (keysEqual), never by the view.
+    const res = await this.view<{ namespace: string; at: number }>('credentials', { startkey: [uuid], endkey: [uuid, {}], include_docs: true });
     // Mirrors the SQLite adapter: the newest owner of each namespace's pair, then the first namespace.
     const rows = res.rows
-      .filter((r) => r.doc?.kind === 'subject')
+      .filter((r) => r.doc?.kind === 'subject' && Array.isArray(r.key) && r.key[0] === uuid && typeof r.key[1] === 'string')
+      .filter((r) => keysEqual(key, (r.key as string[])[1]!))
       .sort((a, b) => (a.value.namespace < b.value.namespace ? -1 : a.value.namespace > b.value.namespace ? 1 : b.value.at - a.value.at));
     const row = rows[0];
     if (!row) return undefined;
     const subject = (row.doc as SubjectDoc).subject;
-    const namespace = subject.namespaces.find((n) => n.name === row.value.namespace && n.uuid === uuid && n.key === key);
+    const namespace = subject.namespaces.find((n) => n.name === row.value.namespace && n.uuid === uuid && keysEqual(key, n.key));
     if (!namespace) return undefined;
     return { subject: subject.subject, namespace, limits: await this.getLimits(namespace.name) };
   }

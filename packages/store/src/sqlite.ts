@@ -28,6 +28,7 @@ import {
   type SubjectStore,
   type UserLimits,
   type WhiskEntity,
+  keysEqual,
 } from '@whirl/core';
 
 type Db = Database.Database;
@@ -492,9 +493,10 @@ class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {
 
   constructor(db: Db, release: () => void) {
     super(db, release);
-    this.identifyStmt = db.prepare<[string, string], { namespace: string; body: string }>(
-      `SELECT c.namespace AS namespace, s.body AS body FROM credentials c JOIN subjects s ON s.subject = c.subject
-       WHERE c.uuid = ? AND c.key = ? AND s.blocked = 0 ORDER BY c.namespace LIMIT 1`,
+    // By uuid only: the key is compared in constant time afterwards (keysEqual), not by the index.
+    this.identifyStmt = db.prepare<[string], { namespace: string; key: string; body: string }>(
+      `SELECT c.namespace AS namespace, c.key AS key, s.body AS body FROM credentials c JOIN subjects s ON s.subject = c.subject
+       WHERE c.uuid = ? AND s.blocked = 0 ORDER BY c.namespace`,
     );
     this.getSubjectStmt = db.prepare<[string], { body: string }>('SELECT body FROM subjects WHERE subject = ?');
     this.upsertSubjectStmt = db.prepare<[string, number, string]>(
@@ -518,10 +520,12 @@ class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {
   }
 
   async identify(uuid: string, key: string): Promise<Identity | undefined> {
-    const row = this.identifyStmt.get(uuid, key);
+    // Every candidate is compared, so the time does not tell how many rows matched before.
+    const matches = this.identifyStmt.all(uuid).filter((r) => keysEqual(key, r.key));
+    const row = matches[0];
     if (!row) return undefined;
     const subject = JSON.parse(row.body) as Subject;
-    const namespace = subject.namespaces.find((n) => n.name === row.namespace && n.uuid === uuid && n.key === key);
+    const namespace = subject.namespaces.find((n) => n.name === row.namespace && n.uuid === uuid && keysEqual(key, n.key));
     if (!namespace) return undefined;
     return { subject: subject.subject, namespace, limits: this.limitsOf(namespace.name) };
   }

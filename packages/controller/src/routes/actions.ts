@@ -10,7 +10,9 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   boolParam,
+  checkArchiveExpansion,
   checkName,
+  looksLikeBase64,
   queryParam,
   renderActivation,
   type Identity,
@@ -116,6 +118,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
         const existing = await ctx.entities.get(docId);
         if (existing && existing.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
         if (existing && !overwrite) throw new ConflictError(Messages.exists);
+        if (put.exec && typeof put.exec.code === 'string' && looksLikeBase64(put.exec.code)) {
+          await checkArchiveExpansion(put.exec.code, Limits.archiveExpandedBytes);
+        }
         const doc = buildAction({
           put,
           existing: existing?.doc as WhiskAction | undefined,

@@ -5,12 +5,19 @@ import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
 import { locateCgroup, startCgroupMeter, type CgroupLocation } from './cgroup.js';
+import { ACTION_NETWORK, prepareActionNetwork } from './isolation.js';
 import { LogHub } from './logs.js';
 
 export interface DockerContainerFactoryOptions {
   docker?: Dockerode;
-  /** Docker network for action containers; OpenWhisk's default is `bridge`. */
+  /**
+   * Docker network for action containers. Default: `whirl-actions`, a bridge the factory creates with
+   * inter-container traffic off and a host firewall rule (docs/isolation.md). Any other network is
+   * used as it is (OpenWhisk's default is `bridge`, which isolates nothing).
+   */
   network?: string;
+  /** Where the isolation warning goes when the firewall rule cannot be set (default: stderr). */
+  warn?: (message: string) => void;
   /** Added to every container's environment (e.g. `__OW_API_HOST`); the spec's env wins. */
   extraEnv?: Record<string, string>;
   /** The invoker's user memory, for OpenWhisk's cpu-shares formula. Default 1024. */
@@ -38,10 +45,13 @@ export class DockerContainerFactory implements ContainerFactory {
   private readonly extraEnv: Record<string, string>;
   private readonly userMemoryMB: number;
   private readonly reach: 'published' | 'network';
+  private readonly warn: (message: string) => void;
+  private prepared: Promise<void> | undefined;
 
   constructor(opts: DockerContainerFactoryOptions = {}) {
     this.docker = opts.docker ?? new Dockerode();
-    this.network = opts.network ?? 'bridge';
+    this.network = opts.network ?? ACTION_NETWORK;
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`${m}\n`));
     this.extraEnv = opts.extraEnv ?? {};
     this.userMemoryMB = opts.userMemoryMB ?? 1024;
     this.reach = opts.reach ?? 'published';
@@ -64,7 +74,21 @@ export class DockerContainerFactory implements ContainerFactory {
     });
   }
 
+  /** Sets up the managed action network once (a no-op for any other network). */
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      if (this.network !== ACTION_NETWORK) return;
+      const outcome = await prepareActionNetwork(this.docker, this.network);
+      if (outcome.warning) this.warn(outcome.warning);
+    })().catch((e: unknown) => {
+      this.prepared = undefined;
+      throw e;
+    });
+    return this.prepared;
+  }
+
   async create(spec: ContainerSpec): Promise<Container> {
+    await this.prepare();
     const env = { ...this.extraEnv, ...spec.env };
     const cpuShares = Math.max(Math.floor(1024 / (this.userMemoryMB / spec.memoryMB)), 2);
     const c = await this.docker.createContainer({

@@ -32,14 +32,17 @@ export interface ProxyResponse {
   status: number;
   /** The body as UTF-8, cut at `maxBodyBytes` when that is set. */
   body: string;
-  /** Full body length in bytes, also when the retained body was cut. */
+  /**
+   * Body length in bytes. When the body was cut, reading stopped there: this is the declared
+   * Content-Length if there was one, else the bytes read up to the cut (just past the limit).
+   */
   bodyBytes: number;
   truncated: boolean;
 }
 
 export interface PostJsonOptions {
   agent?: http.Agent;
-  /** Keep only this many bytes of the body (the rest is read and counted, not kept). */
+  /** Keep only this many bytes of the body; past it the response is abandoned and marked truncated. */
   maxBodyBytes?: number;
 }
 
@@ -98,12 +101,27 @@ export function postJson(
       const chunks: Buffer[] = [];
       let kept = 0;
       let total = 0;
+      const declared = Number(res.headers['content-length']);
       res.on('data', (c: Buffer) => {
+        if (settled) return;
         total += c.length;
         if (kept < max) {
           const part = kept + c.length > max ? c.subarray(0, max - kept) : c;
           chunks.push(part);
           kept += part.length;
+        }
+        if (total > max) {
+          // Past the limit the rest is of no use: stop reading rather than let an endless or huge
+          // body hold the invoker (and its socket) until the action's deadline.
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            bodyBytes: Number.isSafeInteger(declared) && declared > total ? declared : total,
+            truncated: true,
+          });
+          req.destroy();
         }
       });
       res.on('aborted', () => fail(new ProxyHttpError('reset', 'response aborted', 'ECONNRESET', true)));

@@ -10,3 +10,4 @@ export {
   type ProxyResponse,
 } from './http.js';
 export { LogHub, nowStamp } from './logs.js';
+export { ACTION_NETWORK, ACTION_BRIDGE, firewallRule, prepareActionNetwork, type IsolationOutcome } from './isolation.js';
