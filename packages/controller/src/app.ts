@@ -37,6 +37,7 @@ import { packageRoutes } from './routes/packages.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ruleRoutes } from './routes/rules.js';
 import { SystemActions } from './catalog/system-actions.js';
+import { consolePlugin } from '@whirl/console';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -144,6 +145,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
 
   await app.register(async (open) => infoRoutes(open, ctx));
+  // The web console's static files (it signs in against /api/v1 itself).
+  await app.register(consolePlugin);
   if (deps.directAcks) {
     const expected = Buffer.from(deps.directAcks.token);
     app.post('/__whirl/acks', async (req, reply) => {
