@@ -211,6 +211,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await nav('Packages').click();
     await page.getByRole('heading', { name: 'Catalog (whisk.system)' }).waitFor();
     await shot('packages');
+    await page.getByRole('link', { name: 'utils', exact: true }).click();
+    await page.getByRole('heading', { name: 'Package /whisk.system/utils' }).waitFor();
+    await page.getByLabel('Binding name').fill('myutils');
+    await page.getByRole('button', { name: 'Create binding' }).click();
+    await page.getByRole('heading', { name: 'Package myutils' }).waitFor();
+    await page.getByText('A binding of').waitFor();
+    expect((await http(s, 'GET', '/api/v1/namespaces/_/packages/myutils')).body).toMatchObject({ binding: { namespace: 'whisk.system', name: 'utils' } });
     await nav('Operators').click();
     await page.getByRole('cell', { name: 'up' }).first().waitFor();
     await page.getByRole('img', { name: /Activations per 15 seconds/ }).locator('canvas').waitFor();

@@ -194,8 +194,19 @@ function ActivationDetail({ id }: { id: string }) {
               <Logs lines={a.logs} />
             </div>
             <div>
-              <h2>Annotations</h2>
-              <Json value={a.annotations} label="Annotations" />
+              <h2 id="ann-h">Annotations</h2>
+              <div class="table-wrap">
+                <table aria-labelledby="ann-h">
+                  <tbody>
+                    {(a.annotations ?? []).map((kv) => (
+                      <tr key={kv.key}>
+                        <th scope="row">{kv.key}</th>
+                        <td class="kv">{typeof kv.value === 'string' ? kv.value : JSON.stringify(kv.value)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </div>
           </div>
           <p>
