@@ -174,6 +174,28 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await shot('actions-narrow', NARROW);
   });
 
+  it('creates a sequence, shows its steps, invokes it, and deletes it', async () => {
+    await page.getByRole('link', { name: 'New action' }).click();
+    await page.getByLabel('Name').fill('twice');
+    await page.getByLabel('Kind').selectOption('sequence');
+    await page.getByLabel('Steps (action names in order, comma-separated)').fill('hello, hello');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Action twice' }).waitFor();
+    const steps = page.getByRole('list', { name: 'Sequence steps' }).getByRole('listitem');
+    await expect.poll(() => steps.allTextContents()).toEqual([`/${s.namespace}/hello`, `/${s.namespace}/hello`]);
+    await page.getByLabel('Parameters (JSON object)', { exact: true }).fill('{"who": "seq"}');
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    // The second step gets the first one's result as its parameters, so `who` is gone by then.
+    await page.getByLabel('Result').filter({ hasText: 'hi again default' }).waitFor();
+    // A sequence's logs are its steps' activation ids, each a link to that activation.
+    await expect.poll(() => page.getByLabel('Logs').getByRole('link').count()).toBe(2);
+    await shot('sequence');
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete action' }).click();
+    await page.getByRole('heading', { name: 'Actions' }).waitFor();
+    await expect.poll(async () => (await http(s, 'GET', '/api/v1/namespaces/_/actions/twice')).status).toBe(404);
+  });
+
   it('creates a trigger and a rule, fires it, and sees the rule run the action', async () => {
     await nav('Triggers & rules').click();
     await page.getByLabel('Trigger name').fill('tick');

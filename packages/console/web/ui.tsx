@@ -55,10 +55,21 @@ export function Json({ value, label }: { value: unknown; label: string }) {
   );
 }
 
+/** Log lines; a sequence's "logs" are its steps' activation ids, which become links. */
 export function Logs({ lines, label = 'Logs' }: { lines: string[] | undefined; label?: string }) {
+  const ids = lines && lines.length > 0 && lines.every((l) => /^[0-9a-f]{32}$/.test(l));
   return (
     <pre class="logs" aria-label={label} tabIndex={0}>
-      {lines && lines.length > 0 ? lines.join('\n') : '(no logs)'}
+      {!lines || lines.length === 0
+        ? '(no logs)'
+        : ids
+          ? lines.map((id, i) => (
+              <span key={id}>
+                {i > 0 ? '\n' : ''}
+                <a href={href('activations', id)}>{id}</a>
+              </span>
+            ))
+          : lines.join('\n')}
     </pre>
   );
 }

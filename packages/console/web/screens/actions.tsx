@@ -128,7 +128,8 @@ function formOf(a: Action | undefined): Form {
     components: (a.exec.components ?? []).join(', '),
     memory: String(a.limits?.memory ?? 256),
     timeout: String(a.limits?.timeout ?? 60000),
-    params: JSON.stringify(fromKeyValues(a.parameters), null, 2),
+    // A sequence keeps its steps in an `_actions` parameter too (as OpenWhisk does); the steps field edits them.
+    params: JSON.stringify(fromKeyValues(a.parameters?.filter((p) => !(a.exec.kind === 'sequence' && p.key === '_actions'))), null, 2),
     web: isWeb(a.annotations),
   };
 }
@@ -201,7 +202,7 @@ function ActionEditor({ action, onSaved }: { action: Action | undefined; onSaved
       const components = form.components
         .split(/[\s,]+/)
         .filter(Boolean)
-        .map((c) => (c.startsWith('/') ? c : `/_/${c}`));
+        .map((c) => (c.startsWith('/') ? c : `/${api.session.namespace}/${c}`));
       if (components.length === 0) return setError('A sequence needs at least one step: list action names, separated by commas.');
       exec = { kind: 'sequence', components };
     } else if (binary && form.code === '') {
