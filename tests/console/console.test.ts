@@ -131,6 +131,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { name: 'Action hello' }).waitFor();
 
+    // Bad input is refused in the page with a sentence, and nothing is invoked.
+    await page.getByLabel('Parameters (JSON object)', { exact: true }).fill('{name: console}');
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Parameters is not valid JSON' }).waitFor();
     await page.getByLabel('Parameters (JSON object)', { exact: true }).fill('{"name": "console"}');
     await page.getByRole('button', { name: 'Invoke', exact: true }).click();
     const result = page.getByLabel('Result');
@@ -166,6 +170,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByLabel('Result').filter({ hasText: 'hi again default' }).waitFor();
     await page.getByLabel('Logs').filter({ hasText: 'edited for default' }).waitFor();
     await shot('action-edit');
+    // The same version again runs in the container the first call started: warm, no initTime.
+    const first = await page.locator('.outcome .facts a').first().textContent();
+    await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+    await expect.poll(() => page.locator('.outcome .facts a').first().textContent()).not.toBe(first);
+    await expect.poll(() => page.locator('.outcome .badge').allTextContents()).toEqual(['success', 'warm']);
 
     await nav('Actions').click();
     const row = page.getByRole('row').filter({ hasText: 'hello' });
