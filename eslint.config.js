@@ -2,9 +2,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.tmp/**', '.whirl/**', 'packages/runtimes/nodejs/**', '**/*.js', '**/*.cjs'] },
+  { ignores: ['**/node_modules/**', '.tmp/**', '.whirl/**', 'packages/console/dist/**', 'packages/runtimes/nodejs/**', '**/*.js', '**/*.cjs'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.base],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

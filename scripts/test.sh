@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pnpm test`: every test tier. Starts the services the tests need when they are missing (as root it
-# installs Debian's docker.io and tmux, and starts dockerd; the distributed tests start Kafka, the
+# installs Debian's docker.io, tmux and chromium, and starts dockerd; the distributed tests start Kafka, the
 # CouchDB-API server and nginx themselves), builds the offline runtime images, runs typecheck, lint,
 # unit and end-to-end tests and a smoke run of every benchmark, stops whatever it started, and ends
 # with one summary line.
@@ -17,6 +17,12 @@ trap cleanup EXIT
 if [ "$(id -u)" = 0 ] && ! command -v tmux >/dev/null 2>&1; then
   echo "installing tmux (terminal tests) ..."
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >.tmp/apt-tmux.log 2>&1 || echo "tmux could not be installed; terminal tests will be skipped" >&2
+fi
+
+# The console's browser tests drive Debian's chromium through playwright-core (no browser download).
+if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium (console tests) ..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >.tmp/apt-chromium.log 2>&1 || echo "chromium could not be installed; console tests will be skipped" >&2
 fi
 
 if out="$(deploy/dev/dockerd.sh start)"; then

@@ -75,6 +75,17 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect(ready.body).toEqual({ healthy: '2/2' });
   });
 
+  it('passes the web console through nginx, its assets compressed', async () => {
+    const index = await call(d.apiHost, null, 'GET', '/console/');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(String(index.body))?.[1];
+    expect(script).toBeDefined();
+    const js = await call(d.apiHost, null, 'GET', script!);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-encoding')).toBe('gzip');
+  });
+
   it('runs the standalone scenarios: CRUD, bad input, blocking and non-blocking, records and logs', async () => {
     const created = await ow.actions.create({ name: 'hello', action: 'function main(p) { console.log("hi " + p.name); return { greeting: "hello " + p.name }; }' });
     expect(created).toMatchObject({ namespace: 'guest', name: 'hello', version: '0.0.1', exec: { kind: 'nodejs:20' } });

@@ -42,6 +42,7 @@ import { gatewayRoutes } from './gateway/routes.js';
 import { ApiDocument, apiDocsRoutes, zodValidatorCompiler } from './openapi.js';
 import { usageRoutes } from './routes/usage.js';
 import type { ControllerMetrics } from './metrics.js';
+import { consolePlugin } from '@whirl/console';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -167,6 +168,18 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   deps.metrics?.register(app, deps.logger);
   await app.register(async (open) => infoRoutes(open, ctx));
   await app.register(async (open) => apiDocsRoutes(open, apiDoc));
+  // The web console's static files (it signs in against /api/v1 itself).
+  apiDoc.describePrefix('/console', {
+    summary: 'The web console (a single-page app; /console redirects to /console/)',
+    tags: ['console'],
+    auth: false,
+    responses: {
+      200: { description: 'A file of the console.', contentType: '*/*' },
+      308: 'Redirect from /console to /console/.',
+      404: 'No such file.',
+    },
+  });
+  await app.register(consolePlugin);
   if (deps.directAcks) {
     const expected = Buffer.from(deps.directAcks.token);
     const acksDoc = {

@@ -72,7 +72,17 @@ export class ApiDocument {
   private readonly routes: Collected[] = [];
   private built: Record<string, unknown> | undefined;
 
+  private readonly prefixDocs: { prefix: string; doc: RouteDoc }[] = [];
+
   constructor(private readonly info: { version: string }) {}
+
+  /**
+   * The doc of routes under `prefix` that a third-party plugin registers (e.g. @fastify/static for
+   * the console), which cannot carry `config.doc` themselves.
+   */
+  describePrefix(prefix: string, doc: RouteDoc): void {
+    this.prefixDocs.push({ prefix, doc });
+  }
 
   /** Register as the app's onRoute hook before any route. */
   readonly collect = (r: RouteOptions): void => {
@@ -80,7 +90,8 @@ export class ApiDocument {
     for (const method of methods) {
       const entry: Collected = { method: method.toUpperCase(), url: r.url };
       if (r.schema) entry.schema = r.schema;
-      if (r.config?.doc) entry.doc = r.config.doc;
+      const doc = r.config?.doc ?? this.prefixDocs.find((d) => r.url === d.prefix || r.url.startsWith(`${d.prefix}/`))?.doc;
+      if (doc) entry.doc = doc;
       this.routes.push(entry);
     }
     this.built = undefined;
