@@ -37,6 +37,8 @@ import { packageRoutes } from './routes/packages.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ruleRoutes } from './routes/rules.js';
 import { SystemActions } from './catalog/system-actions.js';
+import { AsyncDelivery } from './delivery.js';
+import { webhookRoutes } from './feeds/webhook.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -114,6 +116,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     }),
   };
 
+  if (deps.state) ctx.delivery = new AsyncDelivery(ctx, deps.state, { controllerId: config.controllerId, ...(deps.logger ? { log: deps.logger } : {}) });
+
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('X-Request-ID', req.id);
     // Web actions set their own CORS headers (or none, with web-custom-options).
@@ -156,6 +160,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     });
   }
   await app.register(async (web) => webRoutes(web, ctx));
+  const state = deps.state;
+  if (state) await app.register(async (hooks) => webhookRoutes(hooks, ctx, state));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {
       req.identity = await ctx.auth.require(req.headers.authorization);

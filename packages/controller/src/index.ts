@@ -9,3 +9,4 @@ export { createAlarms, AlarmService } from './alarms/index.js';
 export { manifestKinds } from './kinds.js';
 export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalancer/sharding.js';
 export { ensureSubject } from './subjects.js';
+export { createEventSources, type EventSources, type EventSourcesOptions } from './feeds/index.js';

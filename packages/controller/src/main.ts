@@ -21,8 +21,8 @@ import {
 } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { loadManifest } from '@whirl/runtimes';
-import { openCouchScheduleStore, openCouchStores } from '@whirl/store';
-import { createAlarms } from './alarms/index.js';
+import { openCouchScheduleStore, openCouchStateStore, openCouchStores } from '@whirl/store';
+import { createEventSources } from './feeds/index.js';
 import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
 import { ControllerConfigSchema } from './config.js';
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   });
   await lb.start();
 
+  const state = await openCouchStateStore(config.couchdbUrl, { prefix: config.dbPrefix });
   const directAcks: { url?: string; token: string } = { token: randomBytes(24).toString('hex') };
   const { app, ctx } = await buildApp(
     {
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       entities: stores.entities,
       activations: stores.activations,
       subjects: stores.subjects,
+      state,
       kinds: manifestKinds(loadManifest()),
       lb,
       waiter,
@@ -127,15 +129,14 @@ async function main(): Promise<void> {
     const changed = await installCatalog(ctx, { apiHost: config.apiHost });
     if (changed.length > 0) log.info({ changed }, 'system catalog installed');
   }
-  // The alarms service keeps its timers in memory, so exactly one controller may run it: with
-  // several controllers a feed call reaching another one would not be seen by the timers.
-  let alarms: ReturnType<typeof createAlarms> | undefined;
-  if (config.controllers === 1) {
-    alarms = createAlarms(ctx, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), { log });
-    await alarms.start();
-  } else {
-    log.warn('alarms feeds are served only by single-controller deployments; /whisk.system/alarms feeds are unavailable');
-  }
+  // Alarms and the kafka/couchdb feeds run on the one controller holding the event-source lease in
+  // CouchDB; every controller serves the feed actions and webhooks (see feeds/index.ts).
+  const sources = createEventSources(ctx, state, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), {
+    controllerId: id,
+    apiHost: config.apiHost,
+    log,
+  });
+  await sources.start();
   process.stdout.write(`controller${id} listening on http://${config.host}:${port}\n`);
 
   let stopping = false;
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ sig }, 'stopping');
     (async () => {
-      await alarms?.stop();
+      await sources.stop();
       await app.close();
       await lb.stop();
       waiter.close();

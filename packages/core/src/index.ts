@@ -10,3 +10,4 @@ export * from './config.js';
 export * from './schemas.js';
 export * from './schedules.js';
 export * from './zip.js';
+export * from './state.js';
