@@ -36,6 +36,7 @@ export interface Distributed {
   couchdbUrl: string;
   prefix: string;
   stopInvoker(i: number, signal?: NodeJS.Signals): Promise<void>;
+  stopController(i: number, signal?: NodeJS.Signals): Promise<void>;
   startInvoker(i: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -159,6 +160,7 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
     couchdbUrl: COUCH,
     prefix,
     stopInvoker: (i, signal) => stopChild(invokers[i], signal),
+    stopController: (i, signal) => stopChild(controllers[i], signal),
     startInvoker,
     stop: () =>
       (stopping ??= (async () => {

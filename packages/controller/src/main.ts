@@ -134,6 +134,7 @@ async function main(): Promise<void> {
   const sources = createEventSources(ctx, state, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), {
     controllerId: id,
     apiHost: config.apiHost,
+    leaseTtlMs: config.feedLeaseMs,
     log,
   });
   await sources.start();

@@ -148,6 +148,7 @@ export async function startKafkaTopicSource(opts: KafkaTopicSourceOptions): Prom
     });
     c.on(c.events.CRASH, (e) => {
       const { error, restart } = e.payload;
+      opts.log?.warn({ err: error, topic: opts.topic, restart }, 'feed consumer crashed');
       opts.onState?.('retrying', reason(error));
       if (restart || closed) return;
       void (async () => {

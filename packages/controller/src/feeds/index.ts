@@ -42,8 +42,15 @@ export function createEventSources(ctx: Ctx, state: StateStore, schedules: Sched
   ctx.systemActions.register('messaging/kafkaProduce', kafkaProduceHandler);
   ctx.systemActions.register('couchdb/changes', feedLifecycleHandler(ctx, state, couchdbFeedSpec));
   ctx.systemActions.register('webhook/webhook', feedLifecycleHandler(ctx, state, webhookFeedSpec(opts.apiHost)));
-  const feeds = new FeedManager(ctx, state, { kafka: startKafkaSource, couchdb: startCouchdbSource }, { ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), ...(log ? { log } : {}) });
-  const leadership = new Leadership(state, {
+  // Assigned below: the manager's fence reads the leadership, whose callbacks drive the manager.
+  let leadership: Leadership;
+  const feeds = new FeedManager(
+    ctx,
+    state,
+    { kafka: startKafkaSource, couchdb: startCouchdbSource },
+    { ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), isLeader: () => leadership.isLeader, ...(log ? { log } : {}) },
+  );
+  leadership = new Leadership(state, {
     holder: `controller${opts.controllerId}`,
     ...(opts.leaseTtlMs !== undefined ? { ttlMs: opts.leaseTtlMs } : {}),
     ...(log ? { log } : {}),

@@ -11,6 +11,7 @@ import { KafkaSourceError, probeKafkaTopic, produceKafkaMessage, startKafkaTopic
 import type { SystemActionHandler } from '../catalog/system-actions.js';
 import { FeedError, boolParam, stringParam, type FeedSpec } from './lifecycle.js';
 import type { SourceIO, SourceStarter } from './manager.js';
+import { sleep } from './fire.js';
 
 const MAX_BATCH = 10_000;
 
@@ -100,7 +101,7 @@ function* chunks(messages: Record<string, unknown>[]): Generator<Record<string, 
   if (cur.length > 0) yield cur;
 }
 
-export const startKafkaSource: SourceStarter = async (reg, io: SourceIO) => {
+export const startKafkaSource: SourceStarter = async (reg, io: SourceIO, log) => {
   const c = reg.config as { brokers: string[]; topic: string; isJSONData: boolean; isBinaryKey: boolean; isBinaryValue: boolean; maxBatch: number };
   const positions: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.status.position ?? {})) if (typeof v === 'string') positions[k] = v;
@@ -111,8 +112,13 @@ export const startKafkaSource: SourceStarter = async (reg, io: SourceIO) => {
     clientId: 'whirl-kafka-feed',
     maxBatch: c.maxBatch,
     positions,
+    ...(log ? { log } : {}),
     onState: (state, error) => void io.report({ state, ...(error !== undefined ? { lastError: error } : {}) }).catch(() => undefined),
-    onBatch: async (batch: SourceMessage[], control) => {
+    onBatch: async (all: SourceMessage[], control) => {
+      // Also skipped here, whatever the consumer replays: what was fired up to the kept position.
+      const at = Number(positions[String(all[0]!.partition)] ?? -1);
+      const batch = all.filter((m) => Number(m.offset) >= at);
+      if (batch.length === 0) return;
       const messages = batch.map((m) => ({
         topic: m.topic,
         partition: m.partition,
@@ -120,11 +126,22 @@ export const startKafkaSource: SourceStarter = async (reg, io: SourceIO) => {
         key: decode(m.key, c.isBinaryKey, false),
         value: decode(m.value, c.isBinaryValue, c.isJSONData),
       }));
-      for (const part of chunks(messages)) await io.fire({ messages: part }, control.heartbeat);
-      const next = (BigInt(batch[batch.length - 1]!.offset) + 1n).toString();
-      positions[String(batch[0]!.partition)] = next;
-      // Stored before the source commits to Kafka: the position, not the commit, decides where a restart resumes.
-      await io.report({ state: 'running', position: { ...positions } });
+      for (const part of chunks(messages)) {
+        await io.fire({ messages: part }, control.heartbeat);
+        positions[String(part[0]!.partition)] = String(Number(part[part.length - 1]!.offset) + 1);
+        // Stored before the source commits to Kafka: the position, not the commit, decides where a
+        // restart resumes. The fire happened, so the write is retried rather than the batch.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await io.report({ state: 'running', position: { ...positions } });
+            break;
+          } catch (err) {
+            if (control.signal.aborted) throw err;
+            await sleep(Math.min(5_000, 200 * 2 ** attempt), control.signal);
+            await control.heartbeat().catch(() => undefined);
+          }
+        }
+      }
     },
   });
 };

@@ -25,6 +25,12 @@ export class Leadership {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * Starting and stopping the sources runs here, one after the other, outside the renewal ticks: a
+   * slow start (a Kafka group join takes seconds) must not delay the renewal past the lease's expiry,
+   * or another controller would take the lease while this one is still starting.
+   */
+  private transitions: Promise<void> = Promise.resolve();
   private readonly name: string;
   private readonly ttlMs: number;
   private readonly renewMs: number;
@@ -38,12 +44,19 @@ export class Leadership {
     this.renewMs = opts.renewMs ?? Math.max(200, Math.floor(this.ttlMs / 4));
   }
 
+  /** True while this controller holds a lease renewed within the step-down margin. */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.lastRenew < this.ttlMs * 0.6;
   }
 
+  private transition(fn: () => Promise<void>): void {
+    this.transitions = this.transitions.then(fn).catch((err: unknown) => this.opts.log?.warn({ err }, 'event-source start or stop failed'));
+  }
+
+  /** Takes part in the election; resolves once the first tick's start (if it leads) is done. */
   async start(): Promise<void> {
     await this.tick();
+    await this.transitions;
     this.timer = setInterval(() => {
       if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
     }, this.renewMs);
@@ -56,9 +69,11 @@ export class Leadership {
     await this.ticking;
     if (this.leading) {
       this.leading = false;
-      await this.opts.onLose();
+      this.transition(() => this.opts.onLose());
+      await this.transitions;
       await this.state.releaseLease(this.name, this.opts.holder).catch(() => undefined);
     }
+    await this.transitions;
   }
 
   private async tick(): Promise<void> {
@@ -72,7 +87,7 @@ export class Leadership {
       if (this.leading && Date.now() - this.lastRenew > this.ttlMs * 0.6) {
         this.opts.log?.warn({ err }, 'cannot renew the event-source lease; stepping down');
         this.leading = false;
-        await this.opts.onLose();
+        this.transition(() => this.opts.onLose());
       }
       return;
     }
@@ -85,14 +100,14 @@ export class Leadership {
       if (!this.leading) {
         this.leading = true;
         this.opts.log?.info({ holder: this.opts.holder }, 'leading the event sources');
-        await this.opts.onLead();
-      } else {
-        await this.opts.onTick?.();
+        this.transition(() => this.opts.onLead());
+      } else if (this.opts.onTick) {
+        this.transition(this.opts.onTick);
       }
     } else if (this.leading) {
       this.leading = false;
       this.opts.log?.warn({ holder: this.opts.holder }, 'lost the event-source lease');
-      await this.opts.onLose();
+      this.transition(() => this.opts.onLose());
     }
   }
 }

@@ -36,7 +36,7 @@ export interface RunningSource {
   close(): Promise<void>;
 }
 
-export type SourceStarter = (reg: FeedRegistration, io: SourceIO) => Promise<RunningSource>;
+export type SourceStarter = (reg: FeedRegistration, io: SourceIO, log?: { warn(obj: object, msg: string): void }) => Promise<RunningSource>;
 
 interface Running {
   generation: number;
@@ -57,7 +57,12 @@ export class FeedManager {
     private readonly ctx: Ctx,
     private readonly state: StateStore,
     private readonly starters: Partial<Record<FeedKind, SourceStarter>>,
-    private readonly opts: { pollMs?: number; log?: { warn(obj: object, msg: string): void } } = {},
+    private readonly opts: {
+      pollMs?: number;
+      /** Checked before every fire: a controller that may have lost its lease must not fire. */
+      isLeader?: () => boolean;
+      log?: { warn(obj: object, msg: string): void };
+    } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -116,7 +121,7 @@ export class FeedManager {
     this.running.set(id, r);
     const io = this.io(id, sid, reg, status, r);
     try {
-      r.source = await starter(reg, io);
+      r.source = await starter(reg, io, this.opts.log);
       r.attempts = 0;
       if (r.abort.signal.aborted) await r.source.close();
     } catch (err) {
@@ -128,13 +133,19 @@ export class FeedManager {
   }
 
   private io(id: string, sid: string, reg: FeedRegistration, status: FeedStatus, r: Running): SourceIO {
-    const report = async (patch: Partial<FeedStatus>): Promise<void> => {
+    // One write at a time per source: concurrent writes of one document only conflict (CouchDB).
+    let writes: Promise<void> = Promise.resolve();
+    const report = (patch: Partial<FeedStatus>): Promise<void> => {
       if (patch.state !== undefined && patch.state !== status.state) status.since = Date.now();
       Object.assign(status, patch);
       if (patch.state === 'running') delete status.lastError;
-      // A source stopped for a changed or deleted feed must not bring back a status doc.
-      if (this.running.get(id) !== r) return;
-      await this.state.put(sid, status);
+      const write = writes.then(async () => {
+        // A source stopped for a changed or deleted feed must not bring back a status doc.
+        if (this.running.get(id) !== r) return;
+        await this.state.put(sid, { ...status });
+      });
+      writes = write.catch(() => undefined);
+      return write;
     };
     const disable = async (code: number, message: string): Promise<void> => {
       const cur = await this.state.get<FeedRegistration>(id);
@@ -155,6 +166,11 @@ export class FeedManager {
       fire: async (payload, heartbeat) => {
         for (let attempt = 0; ; attempt++) {
           if (r.abort.signal.aborted) throw new SourceStopped('the feed source is stopping');
+          if (this.opts.isLeader && !this.opts.isLeader()) {
+            // Fenced: the lease may be someone else's by now; the new leader fires from the stored position.
+            r.abort.abort();
+            throw new SourceStopped('this controller no longer leads the event sources');
+          }
           const res = await fireWithKey(this.ctx, reg.authKey, reg, payload, `whirl-${reg.kind}-feed`).catch((err: unknown) => ({
             status: 500,
             message: err instanceof Error ? err.message : String(err),
