@@ -10,11 +10,12 @@ import { activationsBench } from './benchmarks/activations.js';
 import { coldChurnBench } from './benchmarks/cold-churn.js';
 import { coldStartBench } from './benchmarks/cold-start.js';
 import { footprintBench } from './benchmarks/footprint.js';
+import { kafkaFeedBench } from './benchmarks/kafka-feed.js';
 import { sequenceBench } from './benchmarks/sequence.js';
 import { throughputBench } from './benchmarks/throughput.js';
 import { warmLatencyBench } from './benchmarks/warm-latency.js';
 
-const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench];
+const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench, kafkaFeedBench];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => a !== '--');

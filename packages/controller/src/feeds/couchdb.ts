@@ -130,7 +130,7 @@ export const startCouchdbSource: SourceStarter = async (reg, io) => {
         u.searchParams.set('since', typeof since === 'string' ? since : JSON.stringify(since));
         if (c.filter) u.searchParams.set('filter', c.filter);
         for (const [k, v] of Object.entries(c.query_params ?? {})) u.searchParams.set(k, v);
-        const r = await request(u, c, 30_000, io.signal);
+        const r = await request(u, c, 15_000, io.signal);
         if (r.status !== 200) throw new Error(`_changes answered ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
         const body = r.body as { results?: { id: string; seq: unknown; changes: unknown; deleted?: boolean }[]; last_seq?: unknown };
         if (failures > 0) await io.report({ state: 'running' });

@@ -109,6 +109,8 @@ async function handle(ctx: Ctx, state: StateStore, spec: FeedSpec, call: SystemA
           dateChangedISO: iso(reg.dateChanged),
           fireCount: st?.fireCount ?? 0,
           ...(st?.lastFire !== undefined ? { lastFire: iso(st.lastFire) } : {}),
+          // Where the source resumes: kafka `{partition: next offset}`, couchdb `{seq}`.
+          ...(st?.position !== undefined ? { position: st.position } : {}),
           ...(reg.reason ? { reason: reg.reason } : {}),
         },
       };
