@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import openwhisk from 'openwhisk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startStandalone, waitFor, type RunningStandalone } from '../helpers/standalone.js';
+import { cliEnv } from '../cli/helpers.js';
 
 let s: RunningStandalone;
 let ow: ReturnType<typeof openwhisk>;
@@ -94,6 +95,14 @@ describe('feeds whose source cannot be reached', () => {
     expect((read.body as { response: { result: { error: string } } }).response.result.error).toMatch(/No messaging\/kafkaFeed feed is registered/);
     const bad = await feedCall('messaging/kafkaFeed', { lifecycleEvent: 'CREATE', triggerName: '/_/kt', brokers: 'not a broker', topic: 't' });
     expect((bad.body as { response: { result: { error: string } } }).response.result.error).toMatch(/brokers parameter 'not a broker' is not valid/);
+  });
+
+  it('leaves no trigger behind when the CLI creates one with an unreachable feed source', async () => {
+    const cli = cliEnv(s);
+    const r = await cli.run(['trigger', 'create', 'kcli', '--feed', '/whisk.system/messaging/kafkaFeed', '-p', 'brokers', '127.0.0.1:1', '-p', 'topic', 't']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Kafka brokers 127\.0\.0\.1:1 cannot be reached/);
+    expect((await http(s, 'GET', '/api/v1/namespaces/_/triggers/kcli')).status).toBe(404);
   });
 
   it('refuses a couchdb feed with an unreachable host, naming it', async () => {
