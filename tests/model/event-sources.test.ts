@@ -185,4 +185,26 @@ describe('asynchronous delivery', () => {
     expect(mourned.response.result).toMatchObject({ mourned: last.activationId, attempts: 3 });
     expect(String(mourned.response.result.failed)).toMatch(/doomed 42/);
   });
+  it('keeps a pending retry across a restart of the controller', async () => {
+    await http(s, 'PUT', '/api/v1/namespaces/_/actions/patient', {
+      body: {
+        exec: { kind: 'nodejs:default', code: 'function main() { throw new Error("not yet"); }' },
+        annotations: [{ key: 'retry', value: { attempts: 2, backoffMs: 4000 } }, { key: 'deadLetter', value: 'graveyard' }],
+      },
+    });
+    const id = ((await http(s, 'POST', '/api/v1/namespaces/_/actions/patient', { body: {} })).body as { activationId: string }).activationId;
+    await waitFor('the first attempt recorded', async () => ((await records('patient')).length === 1 ? true : undefined), 30_000);
+    // Stopped while the second attempt waits for its back-off; it must run after the restart.
+    const dataDir = s.dataDir;
+    expect(await s.stop({ keepData: true })).toBe(0);
+    s = await startStandalone({ env, dataDir });
+    ow = openwhisk({ apihost: s.apiHost, api_key: s.auth });
+    const both = await waitFor('the second attempt after the restart', async () => {
+      const rs = await records('patient');
+      return rs.length === 2 ? rs : undefined;
+    }, 60_000);
+    const second = both.find((r) => ann(r, 'attempt') === 2)!;
+    expect(ann(second, 'cause')).toBe(id);
+    await waitFor('its dead letter', async () => (await records('mourner')).find((r) => r.response.result.mourned === second.activationId), 60_000);
+  });
 });
