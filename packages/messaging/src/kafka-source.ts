@@ -168,9 +168,12 @@ export async function startKafkaTopicSource(opts: KafkaTopicSourceOptions): Prom
     await c.connect();
     await c.subscribe({ topic: opts.topic, fromBeginning: false });
     await c.run({
-      autoCommit: false,
+      // Offsets are resolved by hand once a chunk was accepted, and a threshold of 1 commits each
+      // resolved chunk at once (commitOffsetsIfNecessary) instead of on a timer.
+      autoCommit: true,
+      autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
         const all = batch.messages;
         for (let i = 0; i < all.length && isRunning() && !isStale() && !closed; i += opts.maxBatch) {
           const chunk = all.slice(i, i + opts.maxBatch);
@@ -184,9 +187,10 @@ export async function startKafkaTopicSource(opts: KafkaTopicSourceOptions): Prom
             );
           }
           if (closed) return;
-          const next = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString();
-          positions.set(String(batch.partition), next);
-          await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          const last = chunk[chunk.length - 1]!.offset;
+          positions.set(String(batch.partition), (BigInt(last) + 1n).toString());
+          resolveOffset(last);
+          await commitOffsetsIfNecessary();
           await heartbeat();
         }
       },
