@@ -11,12 +11,24 @@ import { coldChurnBench } from './benchmarks/cold-churn.js';
 import { coldStartBench } from './benchmarks/cold-start.js';
 import { footprintBench } from './benchmarks/footprint.js';
 import { keepAliveBench } from './benchmarks/keepalive.js';
+import { kafkaFeedBench } from './benchmarks/kafka-feed.js';
 import { sequenceBench } from './benchmarks/sequence.js';
 import { throughputBench } from './benchmarks/throughput.js';
 import { warmLatencyBench } from './benchmarks/warm-latency.js';
 import { usageBench } from './benchmarks/usage.js';
 
-const benchmarks: readonly Benchmark[] = [warmLatencyBench, throughputBench, coldStartBench, coldChurnBench, activationsBench, sequenceBench, footprintBench, keepAliveBench, usageBench];
+const benchmarks: readonly Benchmark[] = [
+  warmLatencyBench,
+  throughputBench,
+  coldStartBench,
+  coldChurnBench,
+  activationsBench,
+  sequenceBench,
+  footprintBench,
+  keepAliveBench,
+  usageBench,
+  kafkaFeedBench,
+];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => a !== '--');

@@ -211,8 +211,8 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
     couchdbUrl: COUCH,
     prefix,
     stopInvoker: (i, signal) => stopChild(invokers[i], signal),
-    startInvoker,
     stopController: (i, signal) => stopChild(controllers[i], signal),
+    startInvoker,
     startController,
     stop: () =>
       (stopping ??= (async () => {

@@ -189,7 +189,7 @@ describe('bindings', () => {
 describe('the system catalog', () => {
   it('is public under whisk.system and its utils run from the guest namespace', async () => {
     const pkgs = (await ow.packages.list({ namespace: 'whisk.system' } as never)) as unknown as Pkg[];
-    expect(pkgs.map((p) => p.name).sort()).toEqual(['alarms', 'apimgmt', 'utils']);
+    expect(pkgs.map((p) => p.name).sort()).toEqual(['alarms', 'apimgmt', 'couchdb', 'messaging', 'utils', 'webhook']);
     const utils = (await ow.packages.get({ name: '/whisk.system/utils' })) as unknown as Pkg;
     expect(utils.publish).toBe(true);
     expect(utils.actions?.map((a) => a.name).sort()).toEqual(['cat', 'date', 'echo', 'head', 'hosturl', 'namespace', 'smash', 'sort', 'split']);

@@ -43,6 +43,8 @@ import { ApiDocument, apiDocsRoutes, zodValidatorCompiler } from './openapi.js';
 import { usageRoutes } from './routes/usage.js';
 import type { ControllerMetrics } from './metrics.js';
 import { consolePlugin } from '@whirl/console';
+import { AsyncDelivery } from './delivery.js';
+import { webhookRoutes } from './feeds/webhook.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -135,6 +137,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   };
 
   registerApiManagement(ctx, systemActions);
+  if (deps.state) ctx.delivery = new AsyncDelivery(ctx, deps.state, { controllerId: config.controllerId, ...(deps.logger ? { log: deps.logger } : {}) });
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('X-Request-ID', req.id);
@@ -199,6 +202,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   }
   await app.register(async (web) => webRoutes(web, ctx));
   await app.register(async (gateway) => gatewayRoutes(gateway, ctx));
+  const state = deps.state;
+  if (state) await app.register(async (hooks) => webhookRoutes(hooks, ctx, state));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {
       req.identity = await ctx.auth.require(req.headers.authorization);

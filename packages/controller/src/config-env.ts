@@ -28,6 +28,12 @@ export const ControllerProcessConfigSchema = z.object({
     .optional()
     .describe("How long to wait for an invoker's completion ack before forcing it; default max(timeout, 60 s) × 2 + 60 s. WHIRL_ACK_TIMEOUT_MS."),
   maxQueueMs: z.coerce.number().int().min(1000).default(300_000).describe('WHIRL_MAX_QUEUE_MS.'),
+  feedLeaseMs: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10_000)
+    .describe('How long the event-source lease of a dead controller blocks the others before one takes over its feeds. WHIRL_FEED_LEASE_MS.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
   metricsToken: z
     .string()
@@ -54,6 +60,7 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
   maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
   ackTimeoutMs: 'WHIRL_ACK_TIMEOUT_MS',
   maxQueueMs: 'WHIRL_MAX_QUEUE_MS',
+  feedLeaseMs: 'WHIRL_FEED_LEASE_MS',
   logLevel: 'WHIRL_LOG_LEVEL',
   metricsToken: 'WHIRL_METRICS_TOKEN',
 };

@@ -3,6 +3,7 @@ import type {
   ActivationStore,
   EntityStore,
   Identity,
+  StateStore,
   SubjectStore,
   UserLimits,
 } from '@whirl/core';
@@ -15,12 +16,15 @@ import type { ControllerConfig } from './config.js';
 import type { Throttles } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import type { SystemActions } from './catalog/system-actions.js';
+import type { AsyncDelivery } from './delivery.js';
 
 export interface ControllerDeps {
   entities: EntityStore;
   activations: ActivationStore;
   subjects: SubjectStore;
   kinds: KindResolver & { runtimesView(): unknown };
+  /** Event-source state (feed registrations, leases, pending retries); without it there are no feeds or retries. */
+  state?: StateStore;
 }
 
 export interface Ctx extends ControllerDeps {
@@ -33,6 +37,8 @@ export interface Ctx extends ControllerDeps {
   /** In-controller `whisk.system` actions (the alarms feeds); see catalog/system-actions.ts. */
   systemActions: SystemActions;
   userLimits(identity: Identity): UserLimits;
+  /** Retries and dead letters of non-blocking invokes (present with a state store). */
+  delivery?: AsyncDelivery;
 }
 
 declare module 'fastify' {

@@ -10,3 +10,4 @@ export { manifestKinds } from './kinds.js';
 export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalancer/sharding.js';
 export { ensureSubject } from './subjects.js';
 export { ControllerMetrics, type ControllerMetricsOptions, type ThrottleReason } from './metrics.js';
+export { createEventSources, type EventSources, type EventSourcesOptions } from './feeds/index.js';

@@ -22,8 +22,8 @@ import {
 } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { loadManifest } from '@whirl/runtimes';
-import { openCouchScheduleStore, openCouchStores } from '@whirl/store';
-import { createAlarms } from './alarms/index.js';
+import { openCouchScheduleStore, openCouchStateStore, openCouchStores } from '@whirl/store';
+import { createEventSources } from './feeds/index.js';
 import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
 import { ControllerMetrics } from './metrics.js';
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   });
   await lb.start();
 
+  const state = await openCouchStateStore(config.couchdbUrl, { prefix: config.dbPrefix });
   const directAcks: { url?: string; token: string } = { token: randomBytes(24).toString('hex') };
   const { app, ctx } = await buildApp(
     {
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
       entities: stores.entities,
       activations: stores.activations,
       subjects: stores.subjects,
+      state,
       kinds: manifestKinds(loadManifest()),
       lb,
       waiter,
@@ -150,15 +152,15 @@ async function main(): Promise<void> {
     const changed = await installCatalog(ctx, { apiHost: config.apiHost });
     if (changed.length > 0) log.info({ changed }, 'system catalog installed');
   }
-  // The alarms service keeps its timers in memory, so exactly one controller may run it: with
-  // several controllers a feed call reaching another one would not be seen by the timers.
-  let alarms: ReturnType<typeof createAlarms> | undefined;
-  if (config.controllers === 1) {
-    alarms = createAlarms(ctx, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), { log });
-    await alarms.start();
-  } else {
-    log.warn('alarms feeds are served only by single-controller deployments; /whisk.system/alarms feeds are unavailable');
-  }
+  // Alarms and the kafka/couchdb feeds run on the one controller holding the event-source lease in
+  // CouchDB; every controller serves the feed actions and webhooks (see feeds/index.ts).
+  const sources = createEventSources(ctx, state, await openCouchScheduleStore(config.couchdbUrl, { prefix: config.dbPrefix }), {
+    controllerId: id,
+    apiHost: config.apiHost,
+    leaseTtlMs: config.feedLeaseMs,
+    log,
+  });
+  await sources.start();
   process.stdout.write(`controller${id} listening on http://${config.host}:${port}\n`);
 
   let stopping = false;
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
     // Kafka or the store may have gone first; the stop must end anyway.
     setTimeout(() => process.exit(1), 30_000).unref();
     (async () => {
-      await alarms?.stop();
+      await sources.stop();
       await app.close();
       await lb.stop();
       waiter.close();

@@ -8,7 +8,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { LocalMessageBus } from '@whirl/messaging';
 import { loadManifest } from '@whirl/runtimes';
-import { openSqliteStores, type SqliteStores } from '@whirl/store';
+import { openSqliteStateStore, openSqliteStores, type SqliteStores } from '@whirl/store';
 import { buildApp } from './app.js';
 import { ControllerConfigSchema } from './config.js';
 import { manifestKinds } from './kinds.js';
@@ -33,6 +33,8 @@ beforeAll(async () => {
       entities: stores.entities,
       activations: stores.activations,
       subjects: stores.subjects,
+      // With a state store the webhook feed's route is registered too.
+      state: openSqliteStateStore(':memory:'),
       kinds: manifestKinds(loadManifest()),
       lb: new LeanBalancer(bus, '0'),
       waiter: new ActivationWaiter(),

@@ -13,3 +13,4 @@ export * from './zip.js';
 export * from './usage.js';
 export * from './metrics.js';
 export * from './archive.js';
+export * from './state.js';

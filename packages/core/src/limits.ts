@@ -59,6 +59,8 @@ export interface UserLimits {
   maxActionInstances: number;
   allowedKinds?: string[];
   storeActivations?: boolean;
+  /** Default retry policy of non-blocking invokes whose action has no `retry` annotation. */
+  asyncRetry?: { attempts: number; backoffMs: number; onApplicationError?: boolean };
 }
 
 export function effectiveUserLimits(overrides: Partial<UserLimits> = {}, system: { maxConcurrency?: number } = {}): UserLimits {

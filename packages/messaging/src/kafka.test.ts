@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '@whirl/core';
 import { describeMessageBusContract } from './contract.js';
 import { KafkaMessageBus, type KafkaBusLogger } from './kafka.js';
+import { KafkaSourceError, ensureKafkaTopic, probeKafkaTopic, produceKafkaMessage, startKafkaTopicSource, type SourceMessage } from './kafka-source.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../deploy/dev/kafka.sh', import.meta.url));
@@ -128,6 +129,55 @@ if (!broker.ok) {
       await expect(bus.publish('t', 'x')).rejects.toThrow(ServiceUnavailableError);
       expect(Date.now() - started).toBeLessThan(10_000);
       await bus.close();
+    });
+  });
+  describe('Kafka topic source (the messaging feed)', () => {
+    const topicName = (): string => {
+      const prefix = `whirl-test-${runId}-${prefixes.length}-`;
+      prefixes.push(prefix);
+      return `${prefix}src`;
+    };
+    const until = async (cond: () => boolean): Promise<void> => {
+      for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+
+    it('names the brokers that cannot be reached, and a topic that does not exist', async () => {
+      await expect(probeKafkaTopic(['127.0.0.1:1'], 'x')).rejects.toThrow(KafkaSourceError);
+      await expect(probeKafkaTopic(['127.0.0.1:1'], 'x')).rejects.toThrow(/Kafka brokers 127\.0\.0\.1:1 cannot be reached/);
+      await expect(probeKafkaTopic(brokers, `${topicName()}-missing`)).rejects.toThrow(/does not exist/);
+    });
+
+    it('hands over batches of at most maxBatch, commits them, and resumes from the kept position, not earlier', async () => {
+      const topic = topicName();
+      await ensureKafkaTopic(brokers, topic);
+      expect(await probeKafkaTopic(brokers, topic)).toEqual({ '0': '0' });
+      for (let i = 0; i < 7; i++) await produceKafkaMessage(brokers, topic, { key: `k${i}`, value: `v${i}` });
+      // A fresh group told to start at offset 5 (as a feed whose status says 5 were fired).
+      const got: SourceMessage[][] = [];
+      const group = `${topic}-g`;
+      const first = await startKafkaTopicSource({
+        brokers,
+        topic,
+        groupId: group,
+        maxBatch: 3,
+        positions: { '0': '5' },
+        onBatch: async (batch) => void got.push(batch),
+      });
+      await until(() => got.flat().length >= 2);
+      await first.close();
+      expect(got.flat().map((m) => [m.offset, m.key?.toString(), m.value?.toString()])).toEqual([
+        ['5', 'k5', 'v5'],
+        ['6', 'k6', 'v6'],
+      ]);
+
+      // Restarted (same group, committed at 7): only what came after is handed over, in batches of 3.
+      for (let i = 7; i < 12; i++) await produceKafkaMessage(brokers, topic, { value: `v${i}` });
+      const again: SourceMessage[][] = [];
+      const second = await startKafkaTopicSource({ brokers, topic, groupId: group, maxBatch: 3, onBatch: async (b) => void again.push(b) });
+      await until(() => again.flat().length >= 5);
+      await second.close();
+      expect(again.flat().map((m) => m.offset)).toEqual(['7', '8', '9', '10', '11']);
+      expect(Math.max(...again.map((b) => b.length))).toBeLessThanOrEqual(3);
     });
   });
 }

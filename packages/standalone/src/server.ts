@@ -29,7 +29,7 @@ import {
   LeanBalancer,
   SYSTEM_NAMESPACE,
   buildApp,
-  createAlarms,
+  createEventSources,
   installCatalog,
   manifestKinds,
 } from '@whirl/controller';
@@ -43,7 +43,7 @@ import {
   stemCells,
   type RuntimeManifest,
 } from '@whirl/runtimes';
-import { openSqliteJournal, openSqliteScheduleStore, openSqliteStores } from '@whirl/store';
+import { openSqliteJournal, openSqliteScheduleStore, openSqliteStateStore, openSqliteStores } from '@whirl/store';
 import type { StandaloneConfig } from './config.js';
 
 export interface Standalone {
@@ -135,8 +135,9 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const reaper = factory.kind === 'docker' ? startReaper(path.join(config.dataDir, 'reaper.json'), { owners: [owner] }) : undefined;
 
   const kinds = manifestKinds(manifest);
+  const state = openSqliteStateStore(path.join(config.dataDir, 'whirl.db'));
   const { app, ctx } = await buildApp(
-    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, kinds, lb, waiter, journal, logger: log, metrics },
+    { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, state, kinds, lb, waiter, journal, logger: log, metrics },
     ControllerConfigSchema.parse({
       controllerId: '0',
       limits: {
@@ -155,8 +156,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const changed = await installCatalog(ctx, { apiHost });
   if (changed.length > 0) log.info({ changed }, 'system catalog installed');
   const schedules = openSqliteScheduleStore(path.join(config.dataDir, 'whirl.db'));
-  const alarms = createAlarms(ctx, schedules, { log });
-  await alarms.start();
+  const sources = createEventSources(ctx, state, schedules, { controllerId: '0', apiHost, log });
+  await sources.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -166,7 +167,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     factory: factory.kind,
     stop: () =>
       (stopping ??= (async () => {
-        await alarms.stop();
+        await sources.stop();
         await app.close();
         await invoker.stop();
         waiter.close();
@@ -174,6 +175,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
         await factory.close();
         await journal.close();
         await schedules.close();
+        await state.close();
         await stores.close();
         reaper?.dismiss();
       })()),

@@ -13,10 +13,12 @@ import {
   describeActivationStoreContract,
   describeEntityStoreContract,
   describeScheduleStoreContract,
+  describeStateStoreContract,
   describeSubjectStoreContract,
   fixtures,
 } from './contract/index.js';
 import { openCouchScheduleStore } from './couchdb-schedules.js';
+import { openCouchStateStore } from './couchdb-state.js';
 import { openCouchStores, type CouchStores } from './couchdb.js';
 
 const run = promisify(execFile);
@@ -80,6 +82,17 @@ if (!server.ok) {
       cleanup: async () => {
         await store.close();
         await nano({ url }).db.destroy(`${p}schedules`).catch(() => undefined);
+      },
+    };
+  });
+  describeStateStoreContract('couchdb', async () => {
+    const p = prefix();
+    const store = await openCouchStateStore(url, { prefix: p });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await nano({ url }).db.destroy(`${p}feedstate`).catch(() => undefined);
       },
     };
   });

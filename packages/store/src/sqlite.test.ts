@@ -7,10 +7,12 @@ import {
   describeActivationStoreContract,
   describeEntityStoreContract,
   describeScheduleStoreContract,
+  describeStateStoreContract,
   describeSubjectStoreContract,
   fixtures,
 } from './contract/index.js';
 import { openSqliteScheduleStore } from './sqlite-schedules.js';
+import { openSqliteStateStore } from './sqlite-state.js';
 import { openSqliteStores } from './sqlite.js';
 
 function memory<K extends 'entities' | 'activations' | 'subjects'>(which: K) {
@@ -25,6 +27,10 @@ describeActivationStoreContract('sqlite', memory('activations'));
 describeSubjectStoreContract('sqlite', memory('subjects'));
 describeScheduleStoreContract('sqlite', async () => {
   const store = openSqliteScheduleStore(':memory:');
+  return { store, cleanup: () => store.close() };
+});
+describeStateStoreContract('sqlite', async () => {
+  const store = openSqliteStateStore(':memory:');
   return { store, cleanup: () => store.close() };
 });
 

@@ -12,10 +12,11 @@ import { CronError, isValidTimeZone, parseCron } from './cron.js';
 import { nextFireTime } from './schedule.js';
 import type { AlarmService } from './service.js';
 
-class FeedError extends Error {}
+/** An invalid feed call: becomes an application error whose message says what to fix. */
+export class FeedError extends Error {}
 
-const EVENTS = ['CREATE', 'READ', 'UPDATE', 'DELETE', 'PAUSE', 'UNPAUSE'] as const;
-type LifecycleEvent = (typeof EVENTS)[number];
+export const EVENTS = ['CREATE', 'READ', 'UPDATE', 'DELETE', 'PAUSE', 'UNPAUSE'] as const;
+export type LifecycleEvent = (typeof EVENTS)[number];
 
 /** Parameters a caller may change with UPDATE, per feed. */
 const UPDATABLE: Record<AlarmFeed, string[]> = {
@@ -119,7 +120,7 @@ async function handle(ctx: Ctx, service: AlarmService, feed: AlarmFeed, call: Sy
   }
 }
 
-function checkAuthKey(authKey: unknown, identity: Identity): void {
+export function checkAuthKey(authKey: unknown, identity: Identity): void {
   if (authKey === undefined) throw new FeedError('The authKey parameter is missing; pass your own uuid:key.');
   if (typeof authKey !== 'string' || authKey !== `${identity.namespace.uuid}:${identity.namespace.key}`) {
     throw new FeedError('The authKey parameter does not match the credentials of the caller; pass your own uuid:key.');
@@ -127,7 +128,7 @@ function checkAuthKey(authKey: unknown, identity: Identity): void {
 }
 
 /** `/ns/trigger` or `ns/trigger`; `_` is the caller's namespace, and only the caller's namespace is allowed. */
-function triggerOf(triggerName: unknown, identity: Identity): { namespace: string; trigger: string } {
+export function triggerOf(triggerName: unknown, identity: Identity): { namespace: string; trigger: string } {
   if (triggerName === undefined) throw new FeedError('The triggerName parameter is missing; pass /<namespace>/<trigger>.');
   const parts = typeof triggerName === 'string' ? (triggerName.startsWith('/') ? triggerName.slice(1) : triggerName).split('/') : [];
   if (parts.length !== 2 || !parts.every((x) => x === '_' || isValidName(x))) {
@@ -140,7 +141,7 @@ function triggerOf(triggerName: unknown, identity: Identity): { namespace: strin
   return { namespace, trigger: parts[1]! };
 }
 
-async function requireTrigger(ctx: Ctx, id: string, fqn: string): Promise<void> {
+export async function requireTrigger(ctx: Ctx, id: string, fqn: string): Promise<void> {
   const t = await ctx.entities.get(id);
   if (!t || t.doc.entityType !== 'trigger') throw new FeedError(`The trigger ${fqn} does not exist; create it before attaching the feed.`);
 }

@@ -156,4 +156,31 @@ describe('AlarmService', () => {
     await clock.advance(5000);
     expect(fires.length).toBe(0);
   });
+  it('picks up schedules another controller wrote, when reconciling as the leader', async () => {
+    const { clock, store, fires, service: leader } = setup();
+    // The other controller serves feed calls but does not run timers (it does not hold the lease).
+    const other = new AlarmService({ store, clock, fire: async () => ({ status: 500 }) });
+    await leader.start();
+    await other.put(schedule(clock));
+    expect(clock.pending()).toBe(0);
+    await leader.reconcile();
+    await clock.advance(3000);
+    expect(fires.length).toBe(3);
+    // A PAUSE, then a DELETE, through the other controller.
+    const s = (await store.get('guest/t'))!;
+    await other.put({ ...s, active: false });
+    await leader.reconcile();
+    await clock.advance(3000);
+    expect(fires.length).toBe(3);
+    await other.put({ ...s, active: true });
+    await leader.reconcile();
+    await clock.advance(1000);
+    expect(fires.length).toBe(4);
+    await other.delete('guest/t');
+    await leader.reconcile();
+    await clock.advance(3000);
+    expect(fires.length).toBe(4);
+    expect(clock.pending()).toBe(0);
+    await leader.stop();
+  });
 });

@@ -61,9 +61,59 @@ export class AlarmService {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sleepers = new Set<() => void>();
 
+  /**
+   * The last version of each schedule this service wrote or saw, to tell a change made by another
+   * controller (a feed call it served) from our own writes when reconciling.
+   */
+  private readonly known = new Map<string, string>();
+  private readonly store: ScheduleStore;
+
   constructor(private readonly deps: AlarmServiceDeps) {
     this.clock = deps.clock ?? systemClock;
     this.retry = deps.retry ?? { attempts: 5, baseMs: 1000, maxMs: 60_000 };
+    const inner = deps.store;
+    this.store = {
+      get: (id) => inner.get(id),
+      list: () => inner.list(),
+      close: () => inner.close(),
+      put: async (s) => {
+        await inner.put(s);
+        this.known.set(s.id, JSON.stringify(s));
+      },
+      delete: async (id) => {
+        this.known.delete(id);
+        return inner.delete(id);
+      },
+    };
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Picks up schedules changed in the store by someone else (a feed call served by another
+   * controller while this one leads): a changed one is re-armed at its stored next fire, a deleted
+   * one disarmed. Fires in flight for a changed schedule are discarded, as after a local change.
+   */
+  async reconcile(): Promise<void> {
+    if (!this.running) return;
+    const seen = new Set<string>();
+    for (const s of await this.store.list()) {
+      seen.add(s.id);
+      const json = JSON.stringify(s);
+      if (this.known.get(s.id) === json) continue;
+      this.known.set(s.id, json);
+      this.bump(s.id);
+      this.disarm(s.id);
+      if (s.active && s.nextFire !== undefined) this.arm(s.id, s.nextFire);
+    }
+    for (const id of [...this.known.keys()]) {
+      if (seen.has(id)) continue;
+      this.known.delete(id);
+      this.bump(id);
+      this.disarm(id);
+    }
   }
 
   now(): number {
@@ -73,7 +123,9 @@ export class AlarmService {
   async start(): Promise<void> {
     this.running = true;
     const now = this.clock.now();
-    for (const s of await this.deps.store.list()) {
+    this.known.clear();
+    for (const s of await this.store.list()) {
+      this.known.set(s.id, JSON.stringify(s));
       if (!s.active) continue;
       const plan = planOnStart(s, now);
       if (plan.fireNow) {
@@ -81,7 +133,7 @@ export class AlarmService {
       } else if (plan.next === undefined) {
         await this.finish(s);
       } else {
-        if (plan.next !== s.nextFire) await this.deps.store.put({ ...s, nextFire: plan.next });
+        if (plan.next !== s.nextFire) await this.store.put({ ...s, nextFire: plan.next });
         this.arm(s.id, plan.next);
       }
     }
@@ -97,7 +149,7 @@ export class AlarmService {
   }
 
   get(id: string): Promise<AlarmSchedule | undefined> {
-    return this.deps.store.get(id);
+    return this.store.get(id);
   }
 
   /** Stores a new or changed schedule and (re)arms it. `nextFire` is computed here. */
@@ -108,7 +160,7 @@ export class AlarmService {
     const stored: AlarmSchedule = { ...s };
     if (next === undefined) delete stored.nextFire;
     else stored.nextFire = next;
-    await this.deps.store.put(stored);
+    await this.store.put(stored);
     if (next !== undefined) this.arm(s.id, next);
     return stored;
   }
@@ -116,7 +168,7 @@ export class AlarmService {
   async delete(id: string): Promise<boolean> {
     this.bump(id);
     this.disarm(id);
-    return this.deps.store.delete(id);
+    return this.store.delete(id);
   }
 
   private gen(id: string): number {
@@ -168,7 +220,7 @@ export class AlarmService {
 
   /** One occurrence: fire with retries, then record the outcome and arm the next occurrence. */
   private async runFire(id: string, gen: number): Promise<void> {
-    const s0 = await this.deps.store.get(id);
+    const s0 = await this.store.get(id);
     if (!s0 || !s0.active || this.gen(id) !== gen) return;
     let result: FireResult = { status: 500 };
     for (let attempt = 0; ; attempt++) {
@@ -202,7 +254,7 @@ export class AlarmService {
       return;
     }
     s.nextFire = next;
-    await this.deps.store.put(s);
+    await this.store.put(s);
     this.arm(id, next);
   }
 
@@ -214,7 +266,7 @@ export class AlarmService {
       reason: { kind: 'AUTO', ...(statusCode !== undefined ? { statusCode } : {}), message },
     };
     delete out.nextFire;
-    await this.deps.store.put(out);
+    await this.store.put(out);
   }
 
   /** A schedule with nothing left to fire (stopDate or maxTriggers reached). */
@@ -230,7 +282,7 @@ export class AlarmService {
       } catch (err) {
         this.deps.log?.warn({ err, schedule: s.id }, 'could not delete the trigger after its once alarm fired');
       }
-      await this.deps.store.delete(s.id);
+      await this.store.delete(s.id);
       return;
     }
     await this.disable(s, undefined, 'the once alarm has fired');

@@ -229,6 +229,75 @@ const apimgmt: CatalogAction[] = [
   apimgmtAction('deleteApi', 'apimgmt/deleteApi', 'Delete an API, one of its paths, or one operation of a path'),
 ];
 
+const inController = `function main() {
+  return { error: 'This action runs inside the Whirl controller; invoke it through the REST API or a client.' };
+}
+`;
+
+const messaging: CatalogAction[] = [
+  {
+    name: 'kafkaFeed',
+    code: inController,
+    annotations: [
+      ...feedDoc('Fire a trigger with each batch of messages posted to a Kafka topic', [
+        ['brokers', 'Array (or comma-separated string) of host:port brokers'],
+        ['topic', 'The topic to listen to'],
+        ['isJSONData', 'Parse message values as JSON (default false)'],
+        ['isBinaryKey', 'Pass keys base64-encoded (default false)'],
+        ['isBinaryValue', 'Pass values base64-encoded (default false)'],
+        ['maxBatch', 'Most messages per fire (default 100)'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'messaging/kafkaFeed' },
+    ],
+  },
+  {
+    name: 'kafkaProduce',
+    code: inController,
+    annotations: [
+      ...doc('Produce a message to a Kafka topic', [
+        ['brokers', 'Array (or comma-separated string) of host:port brokers'],
+        ['topic', 'The topic to produce to'],
+        ['value', 'The message value (JSON values are serialized)'],
+        ['key', 'The message key (optional)'],
+        ['base64DecodeValue', 'Decode value from base64 first (default false)'],
+        ['base64DecodeKey', 'Decode key from base64 first (default false)'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'messaging/kafkaProduce' },
+    ],
+  },
+];
+
+const couchdb: CatalogAction[] = [
+  {
+    name: 'changes',
+    code: inController,
+    annotations: [
+      ...feedDoc('Fire a trigger for each change of a CouchDB-API database', [
+        ['host', 'The database server, e.g. http://127.0.0.1:5984 (https when no scheme)'],
+        ['dbname', 'The database to watch'],
+        ['username', 'User name (optional)'],
+        ['password', 'Password (optional)'],
+        ['filter', 'A filter function, designdoc/filtername (optional)'],
+        ['query_params', 'Query parameters of the filter, a JSON object (optional)'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'couchdb/changes' },
+    ],
+  },
+];
+
+const webhook: CatalogAction[] = [
+  {
+    name: 'webhook',
+    code: inController,
+    annotations: [
+      ...feedDoc('Give a trigger a secret URL that fires it with HMAC-signed (X-Hub-Signature-256) request bodies', [
+        ['secret', 'The HMAC secret, at least 16 characters (generated when absent)'],
+      ]),
+      { key: INTERNAL_ANNOTATION, value: 'webhook/webhook' },
+    ],
+  },
+];
+
 export function catalogPackages(apiHost: string): CatalogPackage[] {
   return [
     {
@@ -251,6 +320,24 @@ export function catalogPackages(apiHost: string): CatalogPackage[] {
       parameters: [],
       annotations: [{ key: 'description', value: 'API gateway route management' }],
       actions: apimgmt,
+    },
+    {
+      name: 'messaging',
+      parameters: [{ key: 'endpoint', value: apiHost }],
+      annotations: [{ key: 'description', value: 'Kafka feed and producer' }],
+      actions: messaging,
+    },
+    {
+      name: 'couchdb',
+      parameters: [],
+      annotations: [{ key: 'description', value: 'CouchDB database changes feed' }],
+      actions: couchdb,
+    },
+    {
+      name: 'webhook',
+      parameters: [],
+      annotations: [{ key: 'description', value: 'Signed webhooks that fire triggers' }],
+      actions: webhook,
     },
   ];
 }

@@ -24,7 +24,8 @@ import {
 } from '@whirl/core';
 import { buildAction, renderAction, renderActionSummary } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import type { InvokeOutcome } from '../invoke.js';
+import type { InvokeOutcome, InvokeRequest } from '../invoke.js';
+import { retryAnnotationProblem } from '../delivery.js';
 import { ownNamespace } from './common.js';
 import { resolveNamespace } from './resolve.js';
 import { resolveAction, resolvePackage } from '../resolve.js';
@@ -111,6 +112,8 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
         const { namespace: ns, pkg, name, docId } = target(req);
         const overwrite = req.query.overwrite;
         const put = req.body;
+        const retryProblem = retryAnnotationProblem(put.annotations);
+        if (retryProblem) throw new BadRequestError(retryProblem);
         if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
         if (put.exec?.kind === 'sequence') {
           put.exec.components = await validateSequence(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name }, put.exec.components);
@@ -172,8 +175,10 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
         const resultOnly = req.query.result;
         const waitMs = Math.min(req.query.timeout ?? ctx.config.blockingWaitMs, ctx.config.blockingWaitMs);
         const payload = invokePayload(req.body);
-        const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, target(req, false));
-        const outcome = await ctx.invoker.invoke({
+        const addressed = target(req, false);
+        const { action, packageParams, binding } = await resolveAction(ctx.cache, identity, addressed);
+        const invoke = (r: InvokeRequest): Promise<InvokeOutcome> => (ctx.delivery ? ctx.delivery.invoke(r, addressed) : ctx.invoker.invoke(r));
+        const outcome = await invoke({
           identity,
           action,
           packageParams,

@@ -27,6 +27,7 @@ import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
+import type { InvokeRequest } from '../invoke.js';
 import { getTyped, requireTyped } from './resolve.js';
 
 const ListQuery = listQuery('triggers');
@@ -214,7 +215,7 @@ export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activat
         const [ns, pkg] = splitPath(rule.action.path);
         const resolved = await resolveAction(ctx.cache, req.identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name });
         // Counted against the firing namespace's action throttles like any invoke.
-        const outcome = await ctx.invoker.invoke({
+        const request: InvokeRequest = {
           identity: req.identity,
           action: resolved.action,
           packageParams: resolved.packageParams,
@@ -224,7 +225,9 @@ export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activat
           waitMs: ctx.config.blockingWaitMs,
           transid: req.transid,
           received: Date.now(),
-        });
+        };
+        const target = { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name };
+        const outcome = await (ctx.delivery ? ctx.delivery.invoke(request, target) : ctx.invoker.invoke(request));
         return JSON.stringify({ statusCode: 0, success: true, activationId: outcome.activationId, rule: ruleName, action: actionPath });
       } catch (e) {
         const whisk = !(e instanceof WhirlError) || e.statusCode >= 500;
