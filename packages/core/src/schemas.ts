@@ -72,19 +72,25 @@ export function requestError(error: z.ZodError, part: 'body' | 'querystring' | '
  * so the route's declared schema both validates with OpenWhisk's messages and documents the parameter.
  */
 export function queryParam<T>(check: (value: string | undefined) => T, description: string) {
-  return z
-    .string()
-    .optional()
-    .transform((v, c): T => {
-      try {
-        return check(v);
-      } catch (e) {
-        if (!(e instanceof BadRequestError)) throw e;
-        c.addIssue({ code: 'custom', message: e.message });
-        return z.NEVER;
-      }
-    })
-    .describe(description);
+  return z.string().optional().transform(openWhiskCheck(check)).describe(description);
+}
+
+/** A body field checked by a function that throws OpenWhisk's BadRequestError (kept verbatim). */
+export function checkedField<T>(check: (value: unknown) => T, description: string) {
+  return z.unknown().transform(openWhiskCheck(check)).describe(description);
+}
+
+/** A zod transform running `check`, whose BadRequestError becomes a custom issue with its sentence. */
+function openWhiskCheck<I, T>(check: (value: I) => T) {
+  return (v: I, c: z.RefinementCtx): T => {
+    try {
+      return check(v);
+    } catch (e) {
+      if (!(e instanceof BadRequestError)) throw e;
+      c.addIssue({ code: 'custom', message: e.message });
+      return z.NEVER;
+    }
+  };
 }
 
 /** A query whose unknown parameters are refused (rather than ignored, as OpenWhisk's routes do), naming those it takes. */

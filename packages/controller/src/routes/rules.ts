@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
   BadRequestError,
+  checkedField,
   ConflictError,
   Messages,
   ForbiddenError,
@@ -25,7 +26,7 @@ import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
 import { getTyped, requireTyped } from './resolve.js';
-import { NameParams, NsParams, OverwriteQuery, checkedField, entityResponses, listQuery } from './schemas.js';
+import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('rules');
 const StateBody = z.object({

@@ -4,7 +4,7 @@
  * are checked by the handlers (checkName), after entitlement, as OpenWhisk orders it.
  */
 import { z } from 'zod';
-import { BadRequestError, boolParam, countParam, pagingParams } from '@whirl/core';
+import { boolParam, countParam, pagingParams } from '@whirl/core';
 
 const ns = z.string().describe('The namespace, or `_` for your own.');
 const name = z.string().describe('The entity name.');
@@ -24,21 +24,6 @@ export const jsonObjectBody = (what: string, message: string) =>
   z
     .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message })
     .meta({ type: 'object', description: what });
-
-/** A body field checked by a function that throws OpenWhisk's BadRequestError (kept verbatim). */
-export const checkedField = <T>(check: (v: unknown) => T, description: string) =>
-  z
-    .unknown()
-    .transform((v, c): T => {
-      try {
-        return check(v);
-      } catch (e) {
-        if (!(e instanceof BadRequestError)) throw e;
-        c.addIssue({ code: 'custom', message: e.message });
-        return z.NEVER;
-      }
-    })
-    .describe(description);
 
 /** Entity responses shared by the CRUD routes. */
 export const entityResponses = {
