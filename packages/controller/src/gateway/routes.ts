@@ -16,7 +16,7 @@
  * `/api/v1/...` stays the REST API: a path it does not serve falls through to the ordinary 404/405.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyError, MethodNotAllowedError, NotFoundError, TooManyRequestsError, type Revisioned, type WhiskEntity } from '@whirl/core';
+import { ApiKeyError, Messages, MethodNotAllowedError, NotFoundError, TooManyRequestsError, type Revisioned, type WhiskEntity } from '@whirl/core';
 import type { Ctx } from '../context.js';
 import { controllerShare } from '../throttle.js';
 import { rawBodies, webActionServer } from '../routes/web.js';
@@ -90,7 +90,11 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       relPath = `/${rest.slice(k).join('/')}`;
     }
     const fullPath = `/${rest.join('/')}`;
-    if (!api) throw new NotFoundError(`No API of namespace '${ns}' serves the path '${fullPath}'.`);
+    if (!api) {
+      // Not a namespace at all (say /api/v2/...): the platform's own answer for an unknown route.
+      if (!(await ctx.subjects.getSubject(ns))) throw new NotFoundError(Messages.routeNotFound);
+      throw new NotFoundError(`No API of namespace '${ns}' serves the path '${fullPath}'.`);
+    }
     const match = matchRoute(api, relPath);
     if (!match) throw new NotFoundError(`The API ${api.basePath} of namespace '${ns}' has no path matching '${relPath}'.`);
     const verb = req.method.toLowerCase() as Verb;
