@@ -9,3 +9,5 @@ export { createAlarms, AlarmService } from './alarms/index.js';
 export { manifestKinds } from './kinds.js';
 export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalancer/sharding.js';
 export { ensureSubject } from './subjects.js';
+export { RetentionSweeper, type RetentionOptions } from './retention.js';
+export { Authenticator, type AuthInvalidation } from './auth.js';

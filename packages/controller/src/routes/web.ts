@@ -44,7 +44,10 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     if (hit && hit.expires > Date.now()) return hit.identity;
     const subject = await ctx.subjects.getSubject(ns);
     const cred = subject?.blocked ? undefined : subject?.namespaces.find((n) => n.name === ns);
-    const identity = cred && subject ? { subject: subject.subject, namespace: cred, limits: await ctx.subjects.getLimits(ns) } : undefined;
+    // Keys are stored hashed, so an anonymous web call runs as the owner without the owner's key.
+    const identity = cred && subject
+      ? { subject: subject.subject, namespace: { name: cred.name, uuid: cred.uuid, key: '' }, limits: await ctx.subjects.getLimits(ns) }
+      : undefined;
     owners.set(ns, { identity, expires: Date.now() + 10_000 });
     return identity;
   };
