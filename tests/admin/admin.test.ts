@@ -97,7 +97,7 @@ describe('a tenant from creation to rotation, blocking and limits', () => {
     const ow = openwhisk({ apihost: s.apiHost, api_key: auth });
     await ow.actions.create({ name: 'hello', action: 'function main(p) { console.log("hi"); return { hi: p.name }; }' });
     const act = await ow.actions.invoke({ name: 'hello', blocking: true, params: { name: 'alice' } });
-    expect(act.response.result).toEqual({ hi: 'alice' });
+    expect(act.response?.result).toEqual({ hi: 'alice' });
     expect(act.namespace).toBe('alice');
     const r = await cli.run(['action', 'invoke', 'hello', '-r', '-p', 'name', 'cli', '-u', auth, '--apihost', s.apiHost]);
     expect(r.code, r.stderr).toBe(0);
