@@ -152,6 +152,14 @@ describe('a tenant from creation to rotation, blocking and limits', () => {
     expect((await adminCli(['limits', 'get', 'alice', '--json'])).stdout).toContain('"limits": {}');
   });
 
+  it('refuses actions of kinds outside allowedKinds with 403', async () => {
+    expect((await admin('PUT', '/namespaces/alice/limits', { allowedKinds: ['python:3.11'] })).status).toBe(200);
+    const r = await http(as(auth), 'PUT', '/api/v1/namespaces/_/actions/nope', { body: { exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } } });
+    expect(r.status).toBe(403);
+    expect(errorOf(r)).toBe("The supplied authentication is not authorized to access actions of kind 'nodejs:20'.");
+    expect((await admin('DELETE', '/namespaces/alice/limits')).status).toBe(200);
+  });
+
   it('skips storing successful blocking results with storeActivations false, and always stores failures', async () => {
     await http(as(auth), 'PUT', '/api/v1/namespaces/_/actions/fails', { body: { exec: { kind: 'nodejs:20', code: 'function main() { return { error: "no" }; }' } } });
     expect((await admin('PUT', '/namespaces/alice/limits', { storeActivations: false })).status).toBe(200);

@@ -193,7 +193,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const ns = checkSubjectName(req.params.ns, 'namespace');
     const limits = parseBody(LimitsSchema, req.body, 'limits document') as Partial<UserLimits>;
     if (limits.allowedKinds) {
-      const known = new Set(ctx.kinds.validKinds());
+      const known = new Set([...ctx.kinds.validKinds(), 'blackbox', 'sequence']);
       const unknown = limits.allowedKinds.filter((k) => !known.has(k) && !ctx.kinds.resolve(k));
       if (unknown.length > 0) throw new BadRequestError(`The limits document is not valid: allowedKinds has unknown kinds ${unknown.map((k) => `'${k}'`).join(', ')}.`);
     }
