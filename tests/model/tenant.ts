@@ -1,6 +1,7 @@
 /**
  * A second tenant for cross-namespace tests: written straight into the running standalone's SQLite
- * file (WAL lets a second connection in), because Whirl has no admin API for subjects yet.
+ * file (WAL lets a second connection in), with its key hashed as the admin API stores it
+ * (tests/admin covers the admin API itself).
  */
 import path from 'node:path';
 import { newCredential, storedCredential } from '../../packages/core/src/index.js';
