@@ -230,7 +230,14 @@ export function makeAdminCommand(f: Factory): Command {
 
   const limits = new Command('limits').description('set, show and delete per-namespace limits');
   const set = adminLeaf(f, 'set', 'set limits of a namespace (only those named change)').argument('<namespace>');
-  for (const k of INT_LIMITS) set.addOption(new Option(`--${k} <n>`));
+  const about: Record<(typeof INT_LIMITS)[number], string> = {
+    invocationsPerMinute: 'invocations per minute (429 over it)',
+    concurrentInvocations: 'invocations in flight at once (429 over it)',
+    firesPerMinute: 'trigger fires per minute (429 over it)',
+    maxLogBytes: 'bytes of logs stored with each activation',
+    maxLogLines: 'lines of logs stored with each activation',
+  };
+  for (const k of INT_LIMITS) set.addOption(new Option(`--${k} <n>`, about[k]));
   set
     .addOption(new Option('--retention <days>', 'days activations are kept (0 = forever)'))
     .addOption(new Option('--allowedKinds <kinds>', 'comma-separated kinds actions may use'))
