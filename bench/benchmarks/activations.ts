@@ -162,10 +162,14 @@ async function forStore(ctx: BenchContext, mode: 'standalone' | 'distributed'): 
     const old = await store.count({ namespace: ns, upto: oldUpto });
     const t0 = performance.now();
     await handle.subjects.putLimits(ns, { retention: 0.5 });
-    const sweeping = await warm(warmSeconds);
-    let left = await store.count({ namespace: ns, upto: oldUpto });
-    for (const deadline = performance.now() + (smoke ? 60_000 : 600_000); left > 0 && performance.now() < deadline; ) {
-      await sleep(250);
+    // Warm invokes are timed in windows until the sweep is over, so the figure covers all of it.
+    const during: number[] = [];
+    let duringErrors = 0;
+    let left = old;
+    for (const deadline = performance.now() + (smoke ? 60_000 : 900_000); left > 0 && performance.now() < deadline; ) {
+      const r = await warm(warmSeconds);
+      during.push(...r.latenciesMs);
+      duringErrors += r.errors;
       left = await store.count({ namespace: ns, upto: oldUpto });
     }
     const sweepS = (performance.now() - t0) / 1000;
@@ -173,11 +177,11 @@ async function forStore(ctx: BenchContext, mode: 'standalone' | 'distributed'): 
     ctx.emit({
       name: `activations.${label}.warm_p99_while_sweeping`,
       unit: 'ms',
-      value: summarize(sweeping.latenciesMs).p99,
-      samples: sweeping.latenciesMs,
-      errors: sweeping.errors + left,
+      value: summarize(during).p99,
+      samples: during,
+      errors: duringErrors + left,
       floor: summarize(quiet.latenciesMs).p99,
-      extra: { records: old, left, sweep_s: round1(sweepS), swept_per_s: Math.round((old - left) / sweepS), window_s: warmSeconds },
+      extra: { records: old, left, sweep_s: round1(sweepS), swept_per_s: Math.round((old - left) / sweepS), timed_s: Math.round(during.length > 0 ? sweepS : 0) },
     });
   } finally {
     await scope.close();
@@ -188,7 +192,9 @@ export const activationsBench: Benchmark = {
   name: 'activations',
   description: 'records/s under throughput, completion→visible lag, activation list with 100 000 records, warm p99 while retention sweeps them (SQLite, CouchDB-API)',
   async run(ctx) {
-    await forStore(ctx, 'standalone');
-    await forStore(ctx, 'distributed');
+    // BENCH_ACTIVATION_STORES=sqlite runs the standalone half alone (no dev services needed).
+    const stores = (process.env.BENCH_ACTIVATION_STORES ?? 'sqlite,couchdb').split(',');
+    if (stores.includes('sqlite')) await forStore(ctx, 'standalone');
+    if (stores.includes('couchdb')) await forStore(ctx, 'distributed');
   },
 };

@@ -3,7 +3,7 @@
  * (`retention` days in the namespace's limits, else the system default; 0 keeps them forever).
  *
  * Every `intervalMs` it lists the namespaces that have records and, for each one with a retention,
- * deletes what started before `now - retention` in batches of `batch`, oldest first, through the
+ * deletes what started before `now - retention` in batches of `batch` (200), oldest first, through the
  * store's `deleteOlderThan` (SQLite: an indexed range delete; CouchDB: the by-start view and one
  * `_bulk_docs`). It yields to the event loop between batches, so a sweep of a million records is
  * spread over many short steps and invocations keep their latency; see docs/retention.md.
@@ -66,7 +66,7 @@ export class RetentionSweeper {
 
   private async sweepAll(now: number): Promise<number> {
     const overrides = new Map((await this.subjects.listLimits()).map((l) => [l.namespace, l.limits.retention]));
-    const batch = this.opts.batch ?? 500;
+    const batch = this.opts.batch ?? 200;
     let total = 0;
     for (const ns of await this.activations.namespaces()) {
       // Records of a package-qualified namespace belong to its root namespace's limits.
