@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import type { ActivationStore } from '@whirl/core';
+import type { ActivationStore, SubjectStore } from '@whirl/core';
 import { openCouchStores, openSqliteStores } from '@whirl/store';
 import { startDistributed, type Distributed } from '../../deploy/dev/distributed.js';
 import { sleep } from './config.js';
@@ -36,7 +36,7 @@ export interface Whirl {
   /** `__OW_API_HOST` of the containers this deployment creates: tells them apart from other runs'. */
   containerApiHost: string;
   /** A second handle on the deployment's activation store (SQLite file or CouchDB-API server). */
-  openActivations(): Promise<{ activations: ActivationStore; close(): Promise<void> }>;
+  openActivations(): Promise<{ activations: ActivationStore; subjects: SubjectStore; close(): Promise<void> }>;
 }
 
 export async function startStandaloneWhirl(scope: Scope, opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Whirl> {
@@ -61,7 +61,7 @@ export async function startStandaloneWhirl(scope: Scope, opts: { env?: Record<st
     containerApiHost: apiHost,
     openActivations: async () => {
       const s = openSqliteStores(path.join(dataDir, 'whirl.db'));
-      return { activations: s.activations, close: () => s.close() };
+      return { activations: s.activations, subjects: s.subjects, close: () => s.close() };
     },
   };
 }
@@ -96,7 +96,7 @@ export async function startDistributedWhirl(scope: Scope, opts: { env?: Record<s
     containerApiHost: d.apiHost,
     openActivations: async () => {
       const s = await openCouchStores(d.couchdbUrl, { prefix: d.prefix });
-      return { activations: s.activations, close: () => s.close() };
+      return { activations: s.activations, subjects: s.subjects, close: () => s.close() };
     },
   };
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
-import { newCredential } from '@whirl/core';
+import { newCredential, storedCredential } from '@whirl/core';
 import { openCouchStores } from '@whirl/store';
 import { startReaper, type Reaper } from '../../packages/invoker/src/reaper-client.js';
 
@@ -149,7 +149,7 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
   // The guest subject, with a random key.
   const stores = await openCouchStores(COUCH, { prefix });
   const guest = newCredential('guest');
-  await stores.subjects.putSubject({ subject: 'guest', namespaces: [guest] });
+  await stores.subjects.putSubject({ subject: 'guest', namespaces: [await storedCredential(guest)] });
   await stores.close();
 
   const n = opts.controllers ?? 1;

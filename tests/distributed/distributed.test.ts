@@ -13,6 +13,7 @@ import { waitFor } from '../helpers/standalone.js';
 import { docker, dockerUp } from '../helpers/docker.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+const ADMIN_KEY = 'distributed-test-admin-key-0123456789abcdef';
 
 async function call(
   base: string,
@@ -43,12 +44,21 @@ async function call(
 describe.skipIf(!dockerUp)('distributed Whirl', () => {
   let d: Distributed;
   let ow: ReturnType<typeof openwhisk>;
+  const admin = async (base: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher: insecure,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
 
   beforeAll(async () => {
     d = await startDistributed({
       controllers: 2,
       invokers: 2,
-      env: { WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000', WHIRL_INVOCATIONS_PER_MINUTE: '1000', WHIRL_ACK_TIMEOUT_MS: '8000' },
+      env: { WHIRL_ADMIN_KEY: ADMIN_KEY, WHIRL_MAX_QUEUE_MS: '3000', WHIRL_PREWARM: 'false', WHIRL_PAUSE_GRACE_MS: '60000', WHIRL_INVOCATIONS_PER_MINUTE: '1000', WHIRL_ACK_TIMEOUT_MS: '8000' },
       log: () => {},
     });
     ow = openwhisk({ apihost: d.apiHost, api_key: d.auth, ignore_certs: true });
@@ -279,6 +289,31 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
       const r = await call(c1, null, 'GET', '/api/guest/gw/hello');
       return r.status === 404 ? r : undefined;
     }, 5_000);
+  });
+
+  it('takes a key rotation, a block and a limit change made on one controller to the other within 5 s', async () => {
+    const [c0, c1] = d.controllerUrls as [string, string];
+    const created = await admin(c0, 'PUT', '/subjects/rotating');
+    expect(created.status).toBe(201);
+    const oldAuth = created.body.auth as string;
+    // Controller 1 verifies the key and caches it (for 30 s unless told otherwise).
+    expect((await call(c1, oldAuth, 'GET', '/api/v1/namespaces')).status).toBe(200);
+    const added = await admin(c0, 'POST', '/subjects/rotating/keys');
+    const newAuth = added.body.auth as string;
+    expect((await admin(c0, 'DELETE', `/subjects/rotating/keys/${created.body.uuid as string}`)).status).toBe(200);
+    // The cache TTL is 30 s: only the cacheInvalidation message can make controller 1 refuse this soon.
+    await waitFor('controller 1 to refuse the old key', async () => ((await call(c1, oldAuth, 'GET', '/api/v1/namespaces')).status === 401 ? true : undefined), 5_000);
+    expect((await call(c1, newAuth, 'GET', '/api/v1/namespaces')).status).toBe(200);
+    expect((await admin(c0, 'POST', '/subjects/rotating/block')).status).toBe(200);
+    await waitFor('controller 1 to refuse the blocked subject', async () => ((await call(c1, newAuth, 'GET', '/api/v1/namespaces')).status === 403 ? true : undefined), 5_000);
+    expect((await admin(c0, 'POST', '/subjects/rotating/unblock')).status).toBe(200);
+    await waitFor('controller 1 to accept it again', async () => ((await call(c1, newAuth, 'GET', '/api/v1/namespaces')).status === 200 ? true : undefined), 5_000);
+    expect((await admin(c0, 'PUT', '/namespaces/rotating/limits', { firesPerMinute: 7 })).status).toBe(200);
+    await waitFor('controller 1 to show the new limit', async () => {
+      const r = await call(c1, newAuth, 'GET', '/api/v1/namespaces/_/limits');
+      return (r.body as { firesPerMinute?: number }).firesPerMinute === 7 ? true : undefined;
+    }, 5_000);
+    expect((await admin(c0, 'DELETE', '/subjects/rotating?cascade=true')).status).toBe(200);
   });
 
   it('keeps serving when an invoker dies, records expired work, and takes the invoker back', async () => {

@@ -1,16 +1,17 @@
 /**
  * A second tenant for cross-namespace tests: written straight into the running standalone's SQLite
- * file (WAL lets a second connection in), because Whirl has no admin API for subjects yet.
+ * file (WAL lets a second connection in), with its key hashed as the admin API stores it
+ * (tests/admin covers the admin API itself).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { newCredential, storedCredential } from '../../packages/core/src/index.js';
 import { openSqliteStores } from '../../packages/store/src/index.js';
 
 export async function addTenant(dataDir: string, name: string): Promise<string> {
   const stores = openSqliteStores(path.join(dataDir, 'whirl.db'));
   try {
-    const cred = { name, uuid: randomUUID(), key: randomBytes(48).toString('base64url').slice(0, 64) };
-    await stores.subjects.putSubject({ subject: name, namespaces: [cred] });
+    const cred = newCredential(name);
+    await stores.subjects.putSubject({ subject: name, namespaces: [await storedCredential(cred)] });
     return `${cred.uuid}:${cred.key}`;
   } finally {
     await stores.close();

@@ -18,6 +18,7 @@ import { makeRuleCommand } from './commands/rule/index.js';
 import { makeApiCommand } from './commands/api/index.js';
 import { makeTriggerCommand } from './commands/trigger/index.js';
 import { makeCompletionCommand } from './commands/root/completion.js';
+import { makeAdminCommand } from './commands/admin/index.js';
 import { makeListCommand } from './commands/root/list.js';
 import { runVersion } from './commands/root/version.js';
 import { addGlobalFlags, hasGlobalFlags } from './commands/shared.js';
@@ -59,6 +60,7 @@ export function makeRootCommand(f: Factory): Command {
     .addCommand(makeListCommand(f))
     .addCommand(makePropertyCommand(f))
     .addCommand(makeCompletionCommand(f))
+    .addCommand(makeAdminCommand(f))
     .addHelpText('after', `\n${PRECEDENCE_HELP}\n\n${EXIT_CODE_HELP}\n`)
     .argument('[command]')
     .action(async (command: string | undefined, o: { version?: boolean }) => {

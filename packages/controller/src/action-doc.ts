@@ -4,6 +4,7 @@
  * whole, annotations merge (with `delAnnotations` removing keys), the version bumps by a patch.
  */
 import {
+  ForbiddenError,
   BadRequestError,
   Limits,
   PayloadTooLargeError,
@@ -114,6 +115,11 @@ export function buildAction(args: {
   checkEntitySizes(put);
   if (!existing && !put.exec) throw new BadRequestError('exec undefined');
   const exec = put.exec ? buildExec(put.exec, kinds, args.namespace) : existing!.exec;
+  // The namespace's allowedKinds (an empty or missing list allows every kind), as OpenWhisk's KindRestrictor.
+  const allowed = userLimits.allowedKinds;
+  if (put.exec && allowed && allowed.length > 0 && !allowed.includes(exec.kind) && !allowed.includes(put.exec.kind)) {
+    throw new ForbiddenError(`The supplied authentication is not authorized to access actions of kind '${exec.kind}'.`);
+  }
   const limitsIn: Partial<ActionLimits> = {};
   for (const k of ['timeout', 'memory', 'logs', 'concurrency'] as const) {
     const v = put.limits?.[k];

@@ -36,6 +36,7 @@ import { webRoutes } from './routes/web.js';
 import { packageRoutes } from './routes/packages.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ruleRoutes } from './routes/rules.js';
+import { adminRoutes } from './routes/admin.js';
 import { SystemActions } from './catalog/system-actions.js';
 import { registerApiManagement } from './gateway/apimgmt.js';
 import { gatewayRoutes } from './gateway/routes.js';
@@ -58,6 +59,7 @@ const KNOWN_PATHS: RegExp[] = [
   /^\/api\/v1\/namespaces\/[^/]+\/(limits|usage)$/,
   /^\/api\/v1\/namespaces\/?$/,
   /^\/api\/v1\/?$/,
+  /^\/admin\/v1\/(subjects|namespaces)(\/.*)?$/,
 ];
 
 export interface AppDeps extends ControllerDeps {
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
         invocationsPerMinute: config.limits.invocationsPerMinute,
         concurrentInvocations: config.limits.concurrentInvocations,
         firesPerMinute: config.limits.firesPerMinute,
+        retention: config.retentionDays,
         ...identity.limits,
       },
       { maxConcurrency: config.limits.maxActionConcurrency },
@@ -204,6 +207,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   await app.register(async (gateway) => gatewayRoutes(gateway, ctx));
   const state = deps.state;
   if (state) await app.register(async (hooks) => webhookRoutes(hooks, ctx, state));
+  await app.register(async (admin) => adminRoutes(admin, ctx));
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (req) => {
       req.identity = await ctx.auth.require(req.headers.authorization);

@@ -21,6 +21,9 @@ export const ControllerProcessConfigSchema = z.object({
   concurrentInvocations: z.coerce.number().int().min(0).default(30).describe('WHIRL_CONCURRENT_INVOCATIONS.'),
   firesPerMinute: z.coerce.number().int().min(0).default(60).describe('WHIRL_FIRES_PER_MINUTE.'),
   maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('WHIRL_MAX_ACTION_CONCURRENCY.'),
+  adminKey: z.string().min(32, 'must be at least 32 characters').optional().describe('Bearer credential of the admin API. WHIRL_ADMIN_KEY.'),
+  retentionDays: z.coerce.number().min(0).max(36_500).default(7).describe('Default activation retention in days, 0 = forever. WHIRL_ACTIVATION_RETENTION_DAYS.'),
+  retentionSweepMs: z.coerce.number().int().min(100).default(60_000).describe('Retention sweep interval. WHIRL_RETENTION_SWEEP_MS.'),
   ackTimeoutMs: z.coerce
     .number()
     .int()
@@ -58,6 +61,9 @@ const ENV: Record<keyof ControllerProcessConfig, string> = {
   concurrentInvocations: 'WHIRL_CONCURRENT_INVOCATIONS',
   firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
   maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
+  adminKey: 'WHIRL_ADMIN_KEY',
+  retentionDays: 'WHIRL_ACTIVATION_RETENTION_DAYS',
+  retentionSweepMs: 'WHIRL_RETENTION_SWEEP_MS',
   ackTimeoutMs: 'WHIRL_ACK_TIMEOUT_MS',
   maxQueueMs: 'WHIRL_MAX_QUEUE_MS',
   feedLeaseMs: 'WHIRL_FEED_LEASE_MS',

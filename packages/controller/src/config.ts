@@ -14,6 +14,13 @@ export const ControllerConfigSchema = z.object({
     .min(1_000)
     .default(5 * 60_000)
     .describe('How long an activation may wait for an invoker before it is recorded as expired instead of run late.'),
+  adminKey: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe('Bearer credential of the admin API (/admin/v1); without one the admin API refuses every call.'),
+  retentionDays: z.number().min(0).max(36_500).default(7).describe('Days activation records are kept unless a namespace sets its own retention; 0 keeps them forever.'),
+  retentionSweepMs: z.number().int().min(100).default(60_000).describe('How often the retention sweeper runs.'),
   limits: z
     .object({
       invocationsPerMinute: z.number().int().min(0).default(60),

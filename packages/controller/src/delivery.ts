@@ -166,7 +166,7 @@ export class AsyncDelivery {
 
   private async identity(job: RetryJob): Promise<Identity | undefined> {
     const colon = job.authKey.indexOf(':');
-    return this.ctx.subjects.identify(job.authKey.slice(0, colon), job.authKey.slice(colon + 1));
+    return this.ctx.auth.verify(job.authKey.slice(0, colon), job.authKey.slice(colon + 1)).catch(() => undefined);
   }
 
   private async run(job: RetryJob): Promise<void> {

@@ -11,3 +11,5 @@ export { ShardingBalancer, probeOrder, stepSizes, javaHash } from './loadbalance
 export { ensureSubject } from './subjects.js';
 export { ControllerMetrics, type ControllerMetricsOptions, type ThrottleReason } from './metrics.js';
 export { createEventSources, type EventSources, type EventSourcesOptions } from './feeds/index.js';
+export { RetentionSweeper, type RetentionOptions } from './retention.js';
+export { Authenticator, type AuthInvalidation } from './auth.js';

@@ -135,6 +135,8 @@ export class InvokeService {
       ...(req.cause !== undefined ? { cause: req.cause } : {}),
       ...(req.annotations !== undefined ? { annotations: req.annotations } : {}),
     };
+    const store = storePolicy(this.deps.userLimits(req.identity), a.annotations, req.blocking);
+    if (store) msg.store = store;
     const replyTo = req.blocking ? this.deps.replyTo?.() : undefined;
     if (replyTo) msg.replyTo = replyTo;
     // Journal first: from here on the id may reach the caller, so a record must follow even if we crash.
@@ -165,4 +167,19 @@ export class InvokeService {
     const stored = await this.deps.activations.get(req.identity.namespace.name, activationId);
     return stored ? { activationId, record: stored } : { activationId };
   }
+}
+
+/**
+ * The namespace's `storeActivations: false` or the action's `store-activations: false` annotation
+ * (OpenWhisk has only the namespace limit and a system-wide level) skip storing a successful blocking
+ * result; failures are always stored. Log caps come from the namespace's limits.
+ */
+function storePolicy(limits: UserLimits, annotations: readonly KeyValue[], blocking: boolean): ActivationMessage['store'] | undefined {
+  const skip = blocking && (limits.storeActivations === false || annotation(annotations, 'store-activations') === false);
+  const policy: NonNullable<ActivationMessage['store']> = {
+    ...(skip ? { skipSuccessfulBlocking: true } : {}),
+    ...(limits.maxLogBytes !== undefined ? { logBytes: limits.maxLogBytes } : {}),
+    ...(limits.maxLogLines !== undefined ? { logLines: limits.maxLogLines } : {}),
+  };
+  return Object.keys(policy).length > 0 ? policy : undefined;
 }

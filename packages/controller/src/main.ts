@@ -16,8 +16,6 @@ import {
   newActivationId,
   type ActivationMessage,
   type EntityStore,
-  type NamespaceCredential,
-  type SubjectStore,
   type WhiskAction,
 } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
@@ -32,6 +30,8 @@ import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer } from './loadbalancer/sharding.js';
 import { ensureSubject } from './subjects.js';
+import type { AuthInvalidation } from './auth.js';
+import { RetentionSweeper } from './retention.js';
 import { ActivationWaiter, applyAck } from './waiter.js';
 
 async function main(): Promise<void> {
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         deadline: Date.now() + 60_000,
         controller: id,
         blocking: false,
-        user: { subject: 'whisk.system', namespace: 'whisk.system', uuid: system.uuid, apiKey: `${system.uuid}:${system.key}` },
+        user: { subject: 'whisk.system', namespace: 'whisk.system', uuid: system.uuid, apiKey: '' },
         action: { docId: `whisk.system/${testAction.name}`, rev: '', path: 'whisk.system', name: testAction.name, version: testAction.version },
         content: {},
         initArgs: [],
@@ -125,6 +125,9 @@ async function main(): Promise<void> {
       controllerId: id,
       controllers: config.controllers,
       maxQueueMs: config.maxQueueMs,
+      ...(config.adminKey !== undefined ? { adminKey: config.adminKey } : {}),
+      retentionDays: config.retentionDays,
+      retentionSweepMs: config.retentionSweepMs,
       limits: {
         invocationsPerMinute: config.invocationsPerMinute,
         concurrentInvocations: config.concurrentInvocations,
@@ -137,9 +140,15 @@ async function main(): Promise<void> {
   ctx.cache.onLocalWrite = (docId) => {
     bus.publish(Topics.cacheInvalidation, encode({ docId, from: id })).catch((err: unknown) => log.warn({ err, docId }, 'could not publish cache invalidation'));
   };
+  // Admin changes (rotation, block, delete, limits) reach the other controllers' credential caches the same way.
+  ctx.auth.onLocalChange = (auth) => {
+    bus.publish(Topics.cacheInvalidation, encode({ auth, from: id })).catch((err: unknown) => log.warn({ err, auth }, 'could not publish auth invalidation'));
+  };
   await bus.subscribe(Topics.cacheInvalidation, `cacheInvalidation${id}`, async (m) => {
-    const { docId, from } = JSON.parse(m.value.toString('utf8')) as { docId: string; from: string };
-    if (from !== id) ctx.cache.invalidateRemote(docId);
+    const msg = JSON.parse(m.value.toString('utf8')) as { docId?: string; auth?: AuthInvalidation; from: string };
+    if (msg.from === id) return;
+    if (msg.docId !== undefined) ctx.cache.invalidateRemote(msg.docId);
+    if (msg.auth !== undefined) ctx.auth.invalidateRemote(msg.auth);
   });
 
   await app.listen({ port: config.port, host: config.host });
@@ -161,6 +170,9 @@ async function main(): Promise<void> {
     log,
   });
   await sources.start();
+  // One sweeper per deployment is enough: controller 0 runs it.
+  const retention = id === '0' ? new RetentionSweeper(stores.activations, stores.subjects, { defaultDays: config.retentionDays, intervalMs: config.retentionSweepMs, log }) : undefined;
+  retention?.start();
   process.stdout.write(`controller${id} listening on http://${config.host}:${port}\n`);
 
   let stopping = false;
@@ -172,6 +184,7 @@ async function main(): Promise<void> {
     // Kafka or the store may have gone first; the stop must end anyway.
     setTimeout(() => process.exit(1), 30_000).unref();
     (async () => {
+      await retention?.stop();
       await sources.stop();
       await app.close();
       await lb.stop();

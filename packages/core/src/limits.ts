@@ -58,9 +58,15 @@ export interface UserLimits {
   maxParameterSize: string;
   maxActionInstances: number;
   allowedKinds?: string[];
+  /** False: successful blocking activations are not stored (failures always are). */
   storeActivations?: boolean;
   /** Default retry policy of non-blocking invokes whose action has no `retry` annotation. */
   asyncRetry?: { attempts: number; backoffMs: number; onApplicationError?: boolean };
+  /** Days activation records are kept; 0 keeps them forever. Filled in from the system default. */
+  retention?: number;
+  /** Caps on the logs stored with each activation, over the action's own `limits.logs`. */
+  maxLogBytes?: number;
+  maxLogLines?: number;
 }
 
 export function effectiveUserLimits(overrides: Partial<UserLimits> = {}, system: { maxConcurrency?: number } = {}): UserLimits {

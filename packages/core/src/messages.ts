@@ -43,6 +43,14 @@ export const ActivationMessageSchema = z.object({
   replyTo: z.object({ url: z.string(), token: z.string() }).optional(),
   /** Extra annotations for the record, e.g. causedBy. */
   annotations: z.array(keyValue).optional(),
+  /**
+   * How the record is kept, from the namespace's limits and the action's annotations: a successful
+   * blocking activation is not stored when `skipSuccessfulBlocking`; stored logs are capped at
+   * `logBytes` and `logLines` over the action's own log limit.
+   */
+  store: z
+    .object({ skipSuccessfulBlocking: z.boolean().optional(), logBytes: z.number().optional(), logLines: z.number().optional() })
+    .optional(),
 });
 export type ActivationMessage = z.infer<typeof ActivationMessageSchema>;
 

@@ -5,7 +5,7 @@
  */
 import type { ActivationRecord } from './activation.js';
 import type { EntityType, Revisioned, WhiskEntity } from './entities.js';
-import type { Identity, Subject } from './identity.js';
+import type { StoredCredential, Subject } from './identity.js';
 import type { UserLimits } from './limits.js';
 import type { ActionUsage, UsageQuery } from './usage.js';
 
@@ -33,6 +33,12 @@ export interface EntityStore {
   /** Newest `updated` first. */
   list(q: EntityListQuery): Promise<WhiskEntity[]>;
   count(q: Omit<EntityListQuery, 'limit' | 'skip'>): Promise<number>;
+  /**
+   * Deletes every entity of a root namespace (and of its packages) and returns their document ids.
+   * The embedded adapter does it in one transaction; CouchDB has none, so it retries what is left
+   * until nothing is, and a caller that was interrupted finishes the job by calling again.
+   */
+  deleteNamespace(namespace: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -60,16 +66,31 @@ export interface ActivationStore {
    * replaces the record's earlier contribution), so its cost does not grow with the number of records.
    */
   usage(q: UsageQuery): Promise<ActionUsage[]>;
+  /** Every namespace that has activation records. */
+  namespaces(): Promise<string[]>;
+  /**
+   * Deletes up to `limit` records of `namespace` that started before `before` (epoch ms), oldest
+   * first, and returns how many went; the retention sweeper calls it in batches until it returns less.
+   */
+  deleteOlderThan(namespace: string, before: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }
 
 export interface SubjectStore {
-  /** Resolves `uuid:key` credentials; undefined when unknown or blocked. */
-  identify(uuid: string, key: string): Promise<Identity | undefined>;
+  /** The credential with this uuid and the subject holding it, blocked or not; the caller verifies the key. */
+  credential(uuid: string): Promise<{ subject: Subject; credential: StoredCredential } | undefined>;
   getSubject(subject: string): Promise<Subject | undefined>;
+  /** Create or replace; a credential uuid held by another subject moves to this one. */
   putSubject(subject: Subject): Promise<void>;
+  /** False when there was no such subject. */
+  deleteSubject(subject: string): Promise<boolean>;
+  /** By subject name, ascending. */
+  listSubjects(q: { limit: number; skip: number }): Promise<Subject[]>;
   getLimits(namespace: string): Promise<Partial<UserLimits>>;
   putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void>;
+  deleteLimits(namespace: string): Promise<void>;
+  /** Every namespace with stored limits (the retention sweeper reads their `retention`). */
+  listLimits(): Promise<{ namespace: string; limits: Partial<UserLimits> }[]>;
   close(): Promise<void>;
 }
 

@@ -317,7 +317,8 @@ export class Invoker {
   ): Promise<{ keep: boolean }> {
     const timeout = action.limits.timeout;
     const provideKey = annotation(action.annotations, 'provide-api-key');
-    const withKey = provideKey === undefined || provideKey === true;
+    // An empty key (a web action called anonymously: keys are stored hashed) is never passed on.
+    const withKey = (provideKey === undefined || provideKey === true) && !msg.user.apiKey.endsWith(':') && msg.user.apiKey !== '';
     const actionName = `/${action.namespace}/${action.name}`;
     // Whirl's Node.js proxy tags every line with its activation (containers get __OW_ALLOW_CONCURRENT),
     // so its logs can be told apart by tag; other runtimes' by position between sentinels.
@@ -409,7 +410,8 @@ export class Invoker {
       const logs = await c.logs.collect({
         from: logsFrom,
         ...(tagged ? { activationId: msg.activationId } : {}),
-        limitBytes: action.limits.logs * 1024 * 1024,
+        limitBytes: Math.min(action.limits.logs * 1024 * 1024, msg.store?.logBytes ?? Infinity),
+        ...(msg.store?.logLines !== undefined ? { limitLines: msg.store.logLines } : {}),
         idleMs: action.limits.logs > 0 ? (this.opts.logIdleMs ?? 2_000) : 100,
         maxMs: Math.max(5, action.limits.logs) * 2_000,
         // A container that died or was killed prints no sentinels: take what is there. Blackbox
@@ -573,7 +575,13 @@ export class Invoker {
   private async finish(msg: ActivationMessage, record: ActivationRecord, resultSent: boolean): Promise<void> {
     this.metrics?.activation(record);
     try {
-      await this.writer.write(record);
+      // The caller already has a successful blocking result and the namespace or action asked not to
+      // keep it: close the journal entry instead of storing the record. Failures are always stored.
+      if (msg.blocking && msg.store?.skipSuccessfulBlocking === true && record.response.statusCode === ActivationStatus.Success) {
+        await this.deps.journal?.end([{ namespace: record.namespace, activationId: record.activationId }]);
+      } else {
+        await this.writer.write(record);
+      }
     } catch (err) {
       // The journal entry stays, so the next start records the activation as lost rather than leave its id dangling.
       this.deps.log.error({ err, activationId: msg.activationId }, 'activation record could not be stored');

@@ -27,6 +27,8 @@ export interface CollectedLogs {
 
 export interface CollectOptions {
   limitBytes: number;
+  /** Most lines kept (the namespace's maxLogLines); a truncation line says so. */
+  limitLines?: number;
   idleMs: number;
   maxMs: number;
   waitForSentinels: boolean;
@@ -111,6 +113,11 @@ export class LogBuffer {
         }
         if (truncated) continue;
         const size = Buffer.byteLength(l.text);
+        if (opts.limitLines !== undefined && out.length >= opts.limitLines) {
+          truncated = true;
+          out.push(formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the number of lines exceeds the limit of ${opts.limitLines} lines.` }));
+          continue;
+        }
         if (bytes + size > opts.limitBytes) {
           truncated = true;
           out.push(formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the total bytes size exceeds the limit of ${opts.limitBytes} bytes.` }));

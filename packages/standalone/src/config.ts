@@ -28,6 +28,13 @@ export const StandaloneConfigSchema = z.object({
   firesPerMinute: z.coerce.number().int().min(0).default(60).describe('Default per-namespace trigger fires per minute. WHIRL_FIRES_PER_MINUTE.'),
   pullImages: envBool.default(false).describe('Pull blackbox images missing locally from their registry. WHIRL_PULL_IMAGES.'),
   maxActionConcurrency: z.coerce.number().int().min(1).default(100).describe('Highest limits.concurrency an action may set. WHIRL_MAX_ACTION_CONCURRENCY.'),
+  adminKey: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe('Bearer credential of the admin API; when unset one is generated into <data-dir>/admin-key. WHIRL_ADMIN_KEY.'),
+  retentionDays: z.coerce.number().min(0).max(36_500).default(7).describe('Default activation retention in days, 0 = forever. WHIRL_ACTIVATION_RETENTION_DAYS.'),
+  retentionSweepMs: z.coerce.number().int().min(100).default(60_000).describe('Retention sweep interval. WHIRL_RETENTION_SWEEP_MS.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('WHIRL_LOG_LEVEL.'),
   metricsToken: z
     .string()
@@ -53,6 +60,9 @@ const ENV: Record<keyof StandaloneConfig, string> = {
   firesPerMinute: 'WHIRL_FIRES_PER_MINUTE',
   pullImages: 'WHIRL_PULL_IMAGES',
   maxActionConcurrency: 'WHIRL_MAX_ACTION_CONCURRENCY',
+  adminKey: 'WHIRL_ADMIN_KEY',
+  retentionDays: 'WHIRL_ACTIVATION_RETENTION_DAYS',
+  retentionSweepMs: 'WHIRL_RETENTION_SWEEP_MS',
   logLevel: 'WHIRL_LOG_LEVEL',
   metricsToken: 'WHIRL_METRICS_TOKEN',
 };

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   process.stderr.write(
     `Whirl standalone is ready (containers: ${s.factory}). Point the whirl CLI (or wsk) at it with:\n` +
       `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
-      `  pnpm whirl action list\n`,
+      `  pnpm whirl action list\n` +
+      `and the admin commands (whirl admin user|limits) with:\n` +
+      `  export WHIRL_ADMIN_CONFIG_FILE=${path.resolve(config.dataDir, 'adminprops')}\n`,
   );
   let stopping = false;
   const forceExit = (): void => {

@@ -4,7 +4,7 @@
  * with a loud warning). The same controller and invoker code runs distributed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import Dockerode from 'dockerode';
@@ -13,6 +13,9 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   Topics,
   decodeAck,
+  newCredential,
+  storedCredential,
+  verifyKey,
   lostActivationRecord,
   type ActivationJournal,
   type ActivationStore,
@@ -26,6 +29,7 @@ import {
   applyAck,
   ensureSubject,
   ControllerConfigSchema,
+  RetentionSweeper,
   LeanBalancer,
   SYSTEM_NAMESPACE,
   buildApp,
@@ -50,6 +54,8 @@ export interface Standalone {
   apiHost: string;
   auth: string;
   namespace: string;
+  /** The admin API's Bearer key (WHIRL_ADMIN_KEY, or the one kept in <data-dir>/admin-key). */
+  adminKey: string;
   factory: ContainerFactory['kind'];
   stop(): Promise<void>;
   /** The last resort of a stop that cannot finish: removes this deployment's containers. */
@@ -61,7 +67,8 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const stores = openSqliteStores(path.join(config.dataDir, 'whirl.db'));
   const journal = openSqliteJournal(path.join(config.dataDir, 'whirl.db'));
   await recordLostActivations(journal, stores.activations, log);
-  const guest = await ensureSubject(stores.subjects, 'guest');
+  const guest = await guestCredential(config.dataDir, stores.subjects, log);
+  const adminKey = config.adminKey ?? adminKeyOf(config.dataDir);
   // The catalog's owner; its key is random like guest's and is never printed.
   await ensureSubject(stores.subjects, SYSTEM_NAMESPACE);
   const manifest = loadManifest();
@@ -140,6 +147,9 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     { entities: stores.entities, activations: stores.activations, subjects: stores.subjects, state, kinds, lb, waiter, journal, logger: log, metrics },
     ControllerConfigSchema.parse({
       controllerId: '0',
+      adminKey,
+      retentionDays: config.retentionDays,
+      retentionSweepMs: config.retentionSweepMs,
       limits: {
         invocationsPerMinute: config.invocationsPerMinute,
         concurrentInvocations: config.concurrentInvocations,
@@ -152,21 +162,31 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const apiHost = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const auth = `${guest.uuid}:${guest.key}`;
   writeFileSync(path.join(config.dataDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
+  // The operator's counterpart of wskprops, read by `whirl admin` (WHIRL_ADMIN_CONFIG_FILE).
+  writeSecret(path.join(config.dataDir, 'adminprops'), `APIHOST=${apiHost}\nADMIN_KEY=${adminKey}\n`);
 
   const changed = await installCatalog(ctx, { apiHost });
   if (changed.length > 0) log.info({ changed }, 'system catalog installed');
   const schedules = openSqliteScheduleStore(path.join(config.dataDir, 'whirl.db'));
   const sources = createEventSources(ctx, state, schedules, { controllerId: '0', apiHost, log });
   await sources.start();
+  const retention = new RetentionSweeper(stores.activations, stores.subjects, {
+    defaultDays: config.retentionDays,
+    intervalMs: config.retentionSweepMs,
+    log,
+  });
+  retention.start();
 
   let stopping: Promise<void> | undefined;
   return {
     apiHost,
     auth,
     namespace: 'guest',
+    adminKey,
     factory: factory.kind,
     stop: () =>
       (stopping ??= (async () => {
+        await retention.stop();
         await sources.stop();
         await app.close();
         await invoker.stop();
@@ -183,6 +203,61 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       await factory.removeAll('whirl.owner', owner);
     },
   };
+}
+
+/**
+ * The guest credential printed at every start and written to wskprops. Keys are stored hashed, so the
+ * clear one is kept beside the database in `<data-dir>/guest-key` (mode 0600, like wskprops itself).
+ * A data dir from before hashing has no such file but its wskprops holds the key: it is taken from
+ * there when it still verifies. If neither does, guest gets a new key (the old ones stay valid).
+ */
+async function guestCredential(dataDir: string, subjects: SubjectStore, log: Logger): Promise<{ uuid: string; key: string }> {
+  const file = path.join(dataDir, 'guest-key');
+  const created = await ensureSubject(subjects, 'guest');
+  if (created.key !== undefined) {
+    writeSecret(file, `${created.uuid}:${created.key}\n`);
+    return { uuid: created.uuid, key: created.key };
+  }
+  const subject = await subjects.getSubject('guest');
+  for (const source of [file, path.join(dataDir, 'wskprops')]) {
+    const text = readOptional(source);
+    const m = text === undefined ? null : /^(?:AUTH=)?([^:\s]+):(\S{64})$/m.exec(text);
+    if (!m) continue;
+    const cred = subject?.namespaces.find((n) => n.name === 'guest' && n.uuid === m[1]);
+    if (cred && (await verifyKey(m[2]!, cred.keyHash))) {
+      if (source !== file) writeSecret(file, `${m[1]}:${m[2]}\n`);
+      return { uuid: m[1]!, key: m[2]! };
+    }
+  }
+  const fresh = newCredential('guest');
+  await subjects.putSubject({ subject: 'guest', ...(subject ?? {}), namespaces: [...(subject?.namespaces ?? []), await storedCredential(fresh)] });
+  writeSecret(file, `${fresh.uuid}:${fresh.key}\n`);
+  log.warn('no stored guest key verified, so guest was given a new one (see <data-dir>/guest-key)');
+  return { uuid: fresh.uuid, key: fresh.key };
+}
+
+/** WHIRL_ADMIN_KEY unset: the key generated on first start and kept in `<data-dir>/admin-key` (0600). */
+function adminKeyOf(dataDir: string): string {
+  const file = path.join(dataDir, 'admin-key');
+  const existing = readOptional(file)?.trim();
+  if (existing !== undefined && existing.length >= 32) return existing;
+  const key = randomBytes(32).toString('base64url');
+  writeSecret(file, `${key}\n`);
+  return key;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function writeSecret(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+  // writeFileSync's mode applies only to a new file.
+  chmodSync(file, 0o600);
 }
 
 /**

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import nano from 'nano';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConflictError, ServiceUnavailableError } from '@whirl/core';
+import { ConflictError, ServiceUnavailableError, verifyKey } from '@whirl/core';
 import {
   describeActivationStoreContract,
   describeEntityStoreContract,
@@ -149,6 +149,20 @@ if (!server.ok) {
       await stores.entities.delete('guest/x', first.rev);
       const again = await stores.entities.create(fixtures.action('guest', 'x', 2));
       expect((await stores.entities.get('guest/x'))?.rev).toBe(again.rev);
+    });
+
+    it('hashes the clear keys of subjects written before keys were hashed, at open', async () => {
+      const p = prefix();
+      await open(p);
+      const key = 'k'.repeat(64);
+      await nano({ url })
+        .use(`${p}subjects`)
+        .insert({ _id: 'legacy', kind: 'subject', subject: { subject: 'legacy', namespaces: [{ name: 'legacy', uuid: 'u-legacy', key }] }, at: 1 } as never);
+      const again = await open(p);
+      const found = await again.subjects.credential('u-legacy');
+      expect(found?.subject.subject).toBe('legacy');
+      expect(JSON.stringify(await nano({ url }).use(`${p}subjects`).get('legacy'))).not.toContain(key);
+      expect(await verifyKey(key, found!.credential.keyHash)).toBe(true);
     });
 
     it('answers ServiceUnavailableError when the server cannot be reached', async () => {

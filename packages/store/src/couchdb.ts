@@ -21,13 +21,13 @@ import {
   type ActivationStore,
   type EntityListQuery,
   type EntityStore,
-  type Identity,
+  migrateClearKeys,
   type Revisioned,
+  type StoredCredential,
   type Subject,
   type SubjectStore,
   type UserLimits,
   type WhiskEntity,
-  keysEqual,
 } from '@whirl/core';
 
 export interface CouchStores {
@@ -111,13 +111,26 @@ const ACTIVATION_VIEWS = {
   },
 };
 
-/** Blocked subjects emit nothing, so they can never be identified. */
+/**
+ * Credentials by uuid only: keys are hashed at rest and verified by the caller. Blocked subjects are
+ * found too, so that the controller can answer 403 rather than 401.
+ */
 const SUBJECT_VIEWS = {
-  credentials: {
+  by_uuid: {
     map: `function (doc) {
-  if (doc.kind !== 'subject' || !doc.subject || doc.subject.blocked === true) return;
+  if (doc.kind !== 'subject' || !doc.subject) return;
   var list = doc.subject.namespaces || [];
-  for (var i = 0; i < list.length; i++) emit([list[i].uuid, list[i].key], { namespace: list[i].name, at: doc.at });
+  for (var i = 0; i < list.length; i++) emit(list[i].uuid, doc.at);
+}`,
+  },
+  subjects: {
+    map: `function (doc) {
+  if (doc.kind === 'subject' && doc.subject) emit(doc.subject.subject, null);
+}`,
+  },
+  limits: {
+    map: `function (doc) {
+  if (doc.kind === 'limits') emit(doc.namespace, null);
 }`,
   },
 };
@@ -245,6 +258,7 @@ export async function openCouchStores(url: string, opts: CouchStoreOptions = {})
   const entities = new CouchEntityStore(whisks);
   const activations = new CouchActivationStore(activationsDb);
   const subjects = new CouchSubjectStore(subjectsDb);
+  await subjects.migrateClearKeys();
   return {
     entities,
     activations,
@@ -355,6 +369,28 @@ class CouchEntityStore extends CouchStoreBase<EntityDoc> implements EntityStore 
     // Servers differ on what a bad revision of a missing document answers; existence decides.
     if (await this.fetch(docId)) throw new ConflictError();
     throw new NotFoundError();
+  }
+
+  async deleteNamespace(namespace: string): Promise<string[]> {
+    const deleted: string[] = [];
+    for (let attempt = 0; ; attempt++) {
+      const rows: { id: string; rev: string }[] = [];
+      for (const entityType of ['action', 'package', 'trigger', 'rule'] as const) {
+        const res = await this.view<null>('by_root', { ...entityRange({ entityType, namespace, includePackages: true }).params, reduce: false, include_docs: true });
+        for (const r of res.rows) if (r.doc?._rev) rows.push({ id: r.id, rev: r.doc._rev });
+      }
+      if (rows.length === 0) return deleted;
+      if (attempt >= 10) throw new Error(`deleting the entities of ${namespace} kept conflicting; call again to finish`);
+      let results: BulkResult[];
+      try {
+        results = (await this.db.bulk({ docs: rows.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true })) as never })) as BulkResult[];
+      } catch (e) {
+        return unavailable(e);
+      }
+      results.forEach((res, i) => {
+        if (res.error === undefined) deleted.push(rows[i]!.id);
+      });
+    }
   }
 
   async list(q: EntityListQuery): Promise<WhiskEntity[]> {
@@ -504,6 +540,30 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
       )
       .sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0));
   }
+
+  async namespaces(): Promise<string[]> {
+    const res = await this.view<number>('by_start', { reduce: true, group_level: 1 });
+    return res.rows.map((r) => (r.key as [string])[0]);
+  }
+
+  /**
+   * Retention: the oldest ids of the namespace come from the by-start view (ascending, `before`
+   * excluded), their revisions from `_all_docs`, and one `_bulk_docs` deletes them. A record written
+   * again in between conflicts and is simply left for the next sweep.
+   */
+  async deleteOlderThan(namespace: string, before: number, limit: number): Promise<number> {
+    const res = await this.view<null>('by_start', { reduce: false, startkey: [namespace], endkey: [namespace, before], inclusive_end: false, limit });
+    if (res.rows.length === 0) return 0;
+    const revs = await this.currentRevs(res.rows.map((r) => r.id));
+    const docs = [...revs].map(([id, rev]) => ({ _id: id, _rev: rev, _deleted: true }));
+    let results: BulkResult[];
+    try {
+      results = (await this.db.bulk({ docs: docs as never })) as BulkResult[];
+    } catch (e) {
+      return unavailable(e);
+    }
+    return results.filter((r) => r.error === undefined).length;
+  }
 }
 
 type UsageSum = [number, number, number, number];
@@ -525,20 +585,14 @@ function activationRange(q: Omit<ActivationListQuery, 'limit' | 'skip'>): { view
 const limitsId = (namespace: string): string => `${namespace}/limits`;
 
 class CouchSubjectStore extends CouchStoreBase<SubjectDoc | LimitsDoc> implements SubjectStore {
-  async identify(uuid: string, key: string): Promise<Identity | undefined> {
-    // A range on the uuid alone: the key is compared in constant time here (keysEqual), never by the view.
-    const res = await this.view<{ namespace: string; at: number }>('credentials', { startkey: [uuid], endkey: [uuid, {}], include_docs: true });
-    // Mirrors the SQLite adapter: the newest owner of each namespace's pair, then the first namespace.
-    const rows = res.rows
-      .filter((r) => r.doc?.kind === 'subject' && Array.isArray(r.key) && r.key[0] === uuid && typeof r.key[1] === 'string')
-      .filter((r) => keysEqual(key, (r.key as string[])[1]!))
-      .sort((a, b) => (a.value.namespace < b.value.namespace ? -1 : a.value.namespace > b.value.namespace ? 1 : b.value.at - a.value.at));
-    const row = rows[0];
+  async credential(uuid: string): Promise<{ subject: Subject; credential: StoredCredential } | undefined> {
+    const res = await this.view<number>('by_uuid', { key: uuid, include_docs: true });
+    // A uuid held by two subjects (a move that raced) follows its newest owner, as in the SQLite adapter.
+    const row = res.rows.filter((r) => r.doc?.kind === 'subject').sort((a, b) => b.value - a.value)[0];
     if (!row) return undefined;
     const subject = (row.doc as SubjectDoc).subject;
-    const namespace = subject.namespaces.find((n) => n.name === row.value.namespace && n.uuid === uuid && keysEqual(key, n.key));
-    if (!namespace) return undefined;
-    return { subject: subject.subject, namespace, limits: await this.getLimits(namespace.name) };
+    const credential = subject.namespaces.find((n) => n.uuid === uuid);
+    return credential ? { subject, credential } : undefined;
   }
 
   async getSubject(subject: string): Promise<Subject | undefined> {
@@ -551,6 +605,26 @@ class CouchSubjectStore extends CouchStoreBase<SubjectDoc | LimitsDoc> implement
     await this.upsert(subject.subject, { kind: 'subject', subject, at: Date.now() } as Omit<SubjectDoc, '_id' | '_rev'>);
   }
 
+  async deleteSubject(subject: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.fetch(subject);
+      if (d?.kind !== 'subject' || !d._rev) return false;
+      try {
+        await this.db.destroy(subject, d._rev);
+        return true;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status === 404) return false;
+        if (status !== 409 || attempt >= 10) unavailable(e);
+      }
+    }
+  }
+
+  async listSubjects(q: { limit: number; skip: number }): Promise<Subject[]> {
+    const res = await this.view<null>('subjects', { include_docs: true, limit: q.limit, skip: q.skip });
+    return res.rows.flatMap((r) => (r.doc?.kind === 'subject' ? [r.doc.subject] : []));
+  }
+
   async getLimits(namespace: string): Promise<Partial<UserLimits>> {
     const d = await this.fetch(limitsId(namespace));
     return d?.kind === 'limits' ? d.limits : {};
@@ -559,5 +633,35 @@ class CouchSubjectStore extends CouchStoreBase<SubjectDoc | LimitsDoc> implement
   async putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void> {
     this.assertOpen();
     await this.upsert(limitsId(namespace), { kind: 'limits', namespace, limits } as Omit<LimitsDoc, '_id' | '_rev'>);
+  }
+
+  async deleteLimits(namespace: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.fetch(limitsId(namespace));
+      if (!d?._rev) return;
+      try {
+        await this.db.destroy(limitsId(namespace), d._rev);
+        return;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status === 404) return;
+        if (status !== 409 || attempt >= 10) unavailable(e);
+      }
+    }
+  }
+
+  async listLimits(): Promise<{ namespace: string; limits: Partial<UserLimits> }[]> {
+    const res = await this.view<null>('limits', { include_docs: true });
+    return res.rows.flatMap((r) => (r.doc?.kind === 'limits' ? [{ namespace: r.doc.namespace, limits: r.doc.limits }] : []));
+  }
+
+  /** Subjects from before keys were hashed keep them in the clear: hash and rewrite those (once, at open). */
+  async migrateClearKeys(): Promise<void> {
+    const res = await this.view<null>('subjects', { include_docs: true });
+    for (const r of res.rows) {
+      if (r.doc?.kind !== 'subject') continue;
+      const migrated = migrateClearKeys(r.doc.subject);
+      if (migrated) await this.upsert(r.doc._id, { kind: 'subject', subject: migrated, at: r.doc.at } as Omit<SubjectDoc, '_id' | '_rev'>);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyKey } from '@whirl/core';
 import {
   describeActivationStoreContract,
   describeEntityStoreContract,
@@ -51,7 +52,7 @@ describe('sqlite file', () => {
     const created = await first.entities.create(fixtures.action('guest', 'hello', 1));
     const rec = fixtures.activation('guest', 'hello', 10, { path: 'guest/hello' });
     await first.activations.put([rec]);
-    const subject = { subject: 'guest', namespaces: [{ name: 'guest', uuid: 'u', key: 'k'.repeat(64) }] };
+    const subject = { subject: 'guest', namespaces: [{ name: 'guest', uuid: 'u', keyHash: 'scrypt$1$1$1$AA==$AA==' }] };
     await first.subjects.putSubject(subject);
     await first.subjects.putLimits('guest', { invocationsPerMinute: 3 });
     await first.close();
@@ -62,11 +63,8 @@ describe('sqlite file', () => {
       expect(await second.entities.get('guest/hello')).toEqual({ rev: created.rev, doc: fixtures.action('guest', 'hello', 1) });
       expect(await second.activations.get('guest', rec.activationId)).toEqual(rec);
       expect(await second.activations.count({ namespace: 'guest', name: 'hello' })).toBe(1);
-      expect(await second.subjects.identify('u', 'k'.repeat(64))).toEqual({
-        subject: 'guest',
-        namespace: subject.namespaces[0],
-        limits: { invocationsPerMinute: 3 },
-      });
+      expect(await second.subjects.credential('u')).toEqual({ subject, credential: subject.namespaces[0] });
+      expect(await second.subjects.getLimits('guest')).toEqual({ invocationsPerMinute: 3 });
     } finally {
       await second.close();
     }
@@ -79,9 +77,41 @@ describe('sqlite file', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
     } finally {
       db.close();
+    }
+  });
+
+  it('hashes the clear keys of a file from before keys were hashed, once, at open', async () => {
+    const file = tempFile();
+    // A version-2 file (usage metering, keys still in the clear): today's schema with the old
+    // credentials table put back.
+    await openSqliteStores(file).close();
+    const db = new Database(file);
+    db.exec(`DROP TABLE credentials;
+      CREATE TABLE credentials (uuid TEXT NOT NULL, key TEXT NOT NULL, namespace TEXT NOT NULL, subject TEXT NOT NULL, PRIMARY KEY (uuid, key, namespace));`);
+    const key = 'k'.repeat(64);
+    db.prepare('INSERT INTO subjects VALUES (?, 0, ?)').run('guest', JSON.stringify({ subject: 'guest', namespaces: [{ name: 'guest', uuid: 'u', key }] }));
+    db.prepare('INSERT INTO credentials VALUES (?, ?, ?, ?)').run('u', key, 'guest', 'guest');
+    db.pragma('user_version = 2');
+    db.close();
+
+    const stores = openSqliteStores(file);
+    try {
+      const found = await stores.subjects.credential('u');
+      expect(found?.subject.subject).toBe('guest');
+      expect(JSON.stringify(found)).not.toContain(key);
+      expect(await verifyKey(key, found!.credential.keyHash)).toBe(true);
+      expect(await verifyKey('x'.repeat(64), found!.credential.keyHash)).toBe(false);
+    } finally {
+      await stores.close();
+    }
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.prepare('SELECT body FROM subjects').all().map((r) => (r as { body: string }).body).join()).not.toContain(key);
+    } finally {
+      raw.close();
     }
   });
 

@@ -22,13 +22,13 @@ import {
   type ActivationStore,
   type EntityListQuery,
   type EntityStore,
-  type Identity,
+  migrateClearKeys,
   type Revisioned,
+  type StoredCredential,
   type Subject,
   type SubjectStore,
   type UserLimits,
   type WhiskEntity,
-  keysEqual,
 } from '@whirl/core';
 
 type Db = Database.Database;
@@ -140,9 +140,20 @@ const MIGRATIONS: readonly string[] = [
         duration_ms = duration_ms + excluded.duration_ms, mb_ms = mb_ms + excluded.mb_ms;
   END;
   `,
+  // Keys are hashed at rest: credentials index uuids only (rebuilt from the subjects by rehashSubjects).
+  `
+  DROP TABLE credentials;
+  CREATE TABLE credentials (
+    uuid      TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    subject   TEXT NOT NULL REFERENCES subjects (subject) ON DELETE CASCADE
+  );
+  CREATE INDEX credentials_by_subject ON credentials (subject);
+  `,
 ];
 
-function migrate(db: Db): void {
+/** Returns the version the file had before. */
+function migrate(db: Db): number {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     throw new Error(`store schema version ${version} is newer than this build understands (${MIGRATIONS.length})`);
@@ -153,13 +164,32 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
+  return version;
+}
+
+/**
+ * Subjects written before keys were hashed keep them in the clear: hash each such key and re-index
+ * every credential (the version-3 table starts empty). Runs once, in one transaction, at open.
+ */
+function rehashSubjects(db: Db): void {
+  const rows = db.prepare<[], { subject: string; blocked: number; body: string }>('SELECT subject, blocked, body FROM subjects').all();
+  const update = db.prepare<[string, string]>('UPDATE subjects SET body = ? WHERE subject = ?');
+  const insert = db.prepare<[string, string, string]>('INSERT OR REPLACE INTO credentials (uuid, namespace, subject) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const row of rows) {
+      const old = JSON.parse(row.body) as Subject;
+      const s = migrateClearKeys(old) ?? old;
+      update.run(JSON.stringify(s), row.subject);
+      for (const ns of s.namespaces) insert.run(ns.uuid, ns.name, s.subject);
+    }
+  })();
 }
 
 export function openSqliteStores(path: string): SqliteStores {
   const db = openSqliteFile(path);
   try {
     db.pragma('foreign_keys = ON');
-    migrate(db);
+    if (migrate(db) < 3) rehashSubjects(db);
   } catch (e) {
     db.close();
     throw e;
@@ -234,9 +264,17 @@ class SqliteEntityStore extends SqliteStoreBase implements EntityStore {
   private readonly listStmts = new Map<string, Database.Statement<unknown[], { body: string }>>();
   private readonly countStmts = new Map<string, Database.Statement<unknown[], { n: number }>>();
   private readonly deleteTx;
+  private readonly deleteNamespaceTx;
 
   constructor(db: Db, release: () => void) {
     super(db, release);
+    const idsOfRoot = db.prepare<[string], { doc_id: string }>('SELECT doc_id FROM entities WHERE root_ns = ?');
+    const deleteRoot = db.prepare<[string]>('DELETE FROM entities WHERE root_ns = ?');
+    this.deleteNamespaceTx = db.transaction((ns: string) => {
+      const ids = idsOfRoot.all(ns).map((r) => r.doc_id);
+      deleteRoot.run(ns);
+      return ids;
+    });
     this.getStmt = db.prepare<[string], EntityRow>('SELECT rev, body FROM entities WHERE doc_id = ?');
     this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM entities WHERE doc_id = ?');
     this.insertStmt = db.prepare<[string, string, string, string, number, number, string, string]>(
@@ -302,6 +340,10 @@ class SqliteEntityStore extends SqliteStoreBase implements EntityStore {
     this.deleteTx(docId, rev);
   }
 
+  async deleteNamespace(namespace: string): Promise<string[]> {
+    return this.deleteNamespaceTx(namespace);
+  }
+
   async list(q: EntityListQuery): Promise<WhiskEntity[]> {
     const { where, params } = entityFilter(q);
     let stmt = this.listStmts.get(where);
@@ -361,6 +403,8 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   private readonly putTx;
   private readonly usageBuckets;
   private readonly usageEdge;
+  private readonly namespacesStmt;
+  private readonly deleteOldStmt;
 
   constructor(db: Db, release: () => void) {
     super(db, release);
@@ -400,6 +444,18 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     this.countAll = db.prepare<[string, number, number], { n: number }>(`SELECT COUNT(*) AS n FROM activations WHERE ${range}`);
     this.countByName = db.prepare<[string, number, number, string, string, number, number, string], { n: number }>(
       `SELECT COUNT(*) AS n FROM (${byName})`,
+    );
+    // A skip-scan over the by-start index: one seek per namespace instead of reading every record.
+    this.namespacesStmt = db.prepare<[], { n: string }>(
+      `WITH RECURSIVE ns(n) AS (
+         SELECT (SELECT MIN(namespace) FROM activations)
+         UNION ALL SELECT (SELECT MIN(namespace) FROM activations WHERE namespace > ns.n) FROM ns WHERE ns.n IS NOT NULL)
+       SELECT n FROM ns WHERE n IS NOT NULL`,
+    );
+    // Oldest first along the by-start index, so each batch is a short range scan, never a table scan.
+    this.deleteOldStmt = db.prepare<[string, number, number]>(
+      `DELETE FROM activations WHERE doc_id IN (
+         SELECT doc_id FROM activations INDEXED BY activations_by_start WHERE namespace = ? AND start < ? ORDER BY start ASC LIMIT ?)`,
     );
     this.putTx = db.transaction((records: readonly ActivationRecord[]) => {
       for (const r of records) {
@@ -461,6 +517,14 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     })();
     return mergeUsage(rows);
   }
+
+  async namespaces(): Promise<string[]> {
+    return this.namespacesStmt.all().map((r) => r.n);
+  }
+
+  async deleteOlderThan(namespace: string, before: number, limit: number): Promise<number> {
+    return this.deleteOldStmt.run(namespace, before, limit).changes;
+  }
 }
 
 interface UsageRow {
@@ -482,52 +546,53 @@ function mergeUsage(rows: readonly UsageRow[]): ActionUsage[] {
 }
 
 class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {
-  private readonly identifyStmt;
+  private readonly credentialStmt;
   private readonly getSubjectStmt;
   private readonly upsertSubjectStmt;
+  private readonly deleteSubjectStmt;
+  private readonly listSubjectsStmt;
   private readonly deleteCredsStmt;
   private readonly insertCredStmt;
   private readonly getLimitsStmt;
   private readonly putLimitsStmt;
+  private readonly deleteLimitsStmt;
+  private readonly listLimitsStmt;
   private readonly putSubjectTx;
 
   constructor(db: Db, release: () => void) {
     super(db, release);
-    // By uuid only: the key is compared in constant time afterwards (keysEqual), not by the index.
-    this.identifyStmt = db.prepare<[string], { namespace: string; key: string; body: string }>(
-      `SELECT c.namespace AS namespace, c.key AS key, s.body AS body FROM credentials c JOIN subjects s ON s.subject = c.subject
-       WHERE c.uuid = ? AND s.blocked = 0 ORDER BY c.namespace`,
+    this.credentialStmt = db.prepare<[string], { body: string }>(
+      'SELECT s.body AS body FROM credentials c JOIN subjects s ON s.subject = c.subject WHERE c.uuid = ?',
     );
     this.getSubjectStmt = db.prepare<[string], { body: string }>('SELECT body FROM subjects WHERE subject = ?');
     this.upsertSubjectStmt = db.prepare<[string, number, string]>(
       `INSERT INTO subjects (subject, blocked, body) VALUES (?, ?, ?)
        ON CONFLICT (subject) DO UPDATE SET blocked = excluded.blocked, body = excluded.body`,
     );
+    this.deleteSubjectStmt = db.prepare<[string]>('DELETE FROM subjects WHERE subject = ?');
+    this.listSubjectsStmt = db.prepare<[number, number], { body: string }>('SELECT body FROM subjects ORDER BY subject LIMIT ? OFFSET ?');
     this.deleteCredsStmt = db.prepare<[string]>('DELETE FROM credentials WHERE subject = ?');
-    // A credential pair moved to another subject follows its newest owner.
-    this.insertCredStmt = db.prepare<[string, string, string, string]>(
-      'INSERT OR REPLACE INTO credentials (uuid, key, namespace, subject) VALUES (?, ?, ?, ?)',
-    );
+    // A uuid moved to another subject follows its newest owner.
+    this.insertCredStmt = db.prepare<[string, string, string]>('INSERT OR REPLACE INTO credentials (uuid, namespace, subject) VALUES (?, ?, ?)');
     this.getLimitsStmt = db.prepare<[string], { body: string }>('SELECT body FROM namespace_limits WHERE namespace = ?');
     this.putLimitsStmt = db.prepare<[string, string]>(
       'INSERT INTO namespace_limits (namespace, body) VALUES (?, ?) ON CONFLICT (namespace) DO UPDATE SET body = excluded.body',
     );
+    this.deleteLimitsStmt = db.prepare<[string]>('DELETE FROM namespace_limits WHERE namespace = ?');
+    this.listLimitsStmt = db.prepare<[], { namespace: string; body: string }>('SELECT namespace, body FROM namespace_limits ORDER BY namespace');
     this.putSubjectTx = db.transaction((s: Subject) => {
       this.upsertSubjectStmt.run(s.subject, s.blocked ? 1 : 0, JSON.stringify(s));
       this.deleteCredsStmt.run(s.subject);
-      for (const ns of s.namespaces) this.insertCredStmt.run(ns.uuid, ns.key, ns.name, s.subject);
+      for (const ns of s.namespaces) this.insertCredStmt.run(ns.uuid, ns.name, s.subject);
     });
   }
 
-  async identify(uuid: string, key: string): Promise<Identity | undefined> {
-    // Every candidate is compared, so the time does not tell how many rows matched before.
-    const matches = this.identifyStmt.all(uuid).filter((r) => keysEqual(key, r.key));
-    const row = matches[0];
+  async credential(uuid: string): Promise<{ subject: Subject; credential: StoredCredential } | undefined> {
+    const row = this.credentialStmt.get(uuid);
     if (!row) return undefined;
     const subject = JSON.parse(row.body) as Subject;
-    const namespace = subject.namespaces.find((n) => n.name === row.namespace && n.uuid === uuid && keysEqual(key, n.key));
-    if (!namespace) return undefined;
-    return { subject: subject.subject, namespace, limits: this.limitsOf(namespace.name) };
+    const credential = subject.namespaces.find((n) => n.uuid === uuid);
+    return credential ? { subject, credential } : undefined;
   }
 
   async getSubject(subject: string): Promise<Subject | undefined> {
@@ -539,16 +604,28 @@ class SqliteSubjectStore extends SqliteStoreBase implements SubjectStore {
     this.putSubjectTx(subject);
   }
 
+  async deleteSubject(subject: string): Promise<boolean> {
+    return this.deleteSubjectStmt.run(subject).changes > 0;
+  }
+
+  async listSubjects(q: { limit: number; skip: number }): Promise<Subject[]> {
+    return this.listSubjectsStmt.all(q.limit, q.skip).map((r) => JSON.parse(r.body) as Subject);
+  }
+
   async getLimits(namespace: string): Promise<Partial<UserLimits>> {
-    return this.limitsOf(namespace);
+    const row = this.getLimitsStmt.get(namespace);
+    return row ? (JSON.parse(row.body) as Partial<UserLimits>) : {};
   }
 
   async putLimits(namespace: string, limits: Partial<UserLimits>): Promise<void> {
     this.putLimitsStmt.run(namespace, JSON.stringify(limits));
   }
 
-  private limitsOf(namespace: string): Partial<UserLimits> {
-    const row = this.getLimitsStmt.get(namespace);
-    return row ? (JSON.parse(row.body) as Partial<UserLimits>) : {};
+  async deleteLimits(namespace: string): Promise<void> {
+    this.deleteLimitsStmt.run(namespace);
+  }
+
+  async listLimits(): Promise<{ namespace: string; limits: Partial<UserLimits> }[]> {
+    return this.listLimitsStmt.all().map((r) => ({ namespace: r.namespace, limits: JSON.parse(r.body) as Partial<UserLimits> }));
   }
 }

@@ -23,7 +23,13 @@ export function createAlarms(
     ...opts,
     fire: async (s) => {
       const colon = s.authKey.indexOf(':');
-      const identity = colon > 0 ? await ctx.subjects.identify(s.authKey.slice(0, colon), s.authKey.slice(colon + 1)) : undefined;
+      let identity;
+      try {
+        identity = colon > 0 ? await ctx.auth.verify(s.authKey.slice(0, colon), s.authKey.slice(colon + 1)) : undefined;
+      } catch (e) {
+        if (!(e instanceof WhirlError)) throw e;
+        return { status: e.statusCode, message: e.statusCode === 403 ? e.message : 'the key the feed was created with is no longer valid' };
+      }
       if (!identity) return { status: 401, message: 'the key the feed was created with is no longer valid' };
       try {
         const r = await fireTrigger(ctx, {

@@ -25,7 +25,8 @@ export async function fireWithKey(
   headers: Record<string, string> = {},
 ): Promise<FireResult> {
   const colon = authKey.indexOf(':');
-  const identity = colon > 0 ? await ctx.subjects.identify(authKey.slice(0, colon), authKey.slice(colon + 1)) : undefined;
+  // Verified like a request's key (hashed at rest, cached): a rotated, deleted or blocked key stops the feed.
+  const identity = colon > 0 ? await ctx.auth.verify(authKey.slice(0, colon), authKey.slice(colon + 1)).catch(() => undefined) : undefined;
   if (!identity) return { status: 401, message: 'the key the feed was created with is no longer valid' };
   try {
     const r = await fireTrigger(ctx, {

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ActivationStatus,
   BadRequestError,
+  ForbiddenError,
   NotFoundError,
   UnauthorizedError,
   WhirlError,
@@ -23,6 +24,7 @@ import {
   type WhiskPackage,
 } from '@whirl/core';
 import type { Ctx } from '../context.js';
+import { blockedMessage } from '../auth.js';
 
 const EXTENSIONS = ['json', 'html', 'http', 'svg', 'text'] as const;
 export type Extension = (typeof EXTENSIONS)[number];
@@ -75,8 +77,13 @@ export function webActionServer(ctx: Ctx): WebServe {
     const hit = owners.get(ns);
     if (hit && hit.expires > Date.now()) return hit.identity;
     const subject = await ctx.subjects.getSubject(ns);
-    const cred = subject?.blocked ? undefined : subject?.namespaces.find((n) => n.name === ns);
-    const identity = cred && subject ? { subject: subject.subject, namespace: cred, limits: await ctx.subjects.getLimits(ns) } : undefined;
+    // A blocked namespace refuses its web actions too (403), as every other call.
+    if (subject?.blocked === true) throw new ForbiddenError(blockedMessage);
+    const cred = subject?.namespaces.find((n) => n.name === ns);
+    // Keys are stored hashed, so an anonymous web call runs as the owner without the owner's key.
+    const identity = cred && subject
+      ? { subject: subject.subject, namespace: { name: cred.name, uuid: cred.uuid, key: '' }, limits: await ctx.subjects.getLimits(ns) }
+      : undefined;
     owners.set(ns, { identity, expires: Date.now() + 10_000 });
     return identity;
   };

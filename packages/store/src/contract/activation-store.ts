@@ -43,6 +43,29 @@ export function describeActivationStoreContract(name: string, make: () => Promis
       await store.put([]);
     });
 
+    it('names the namespaces that have records', async () => {
+      expect(await store.namespaces()).toEqual([]);
+      await store.put([activation('b', 'x', 1), activation('a', 'x', 2), activation('b', 'y', 3), activation('c/pkg', 'z', 4)]);
+      expect((await store.namespaces()).sort()).toEqual(['a', 'b', 'c/pkg']);
+    });
+
+    it('deletes records older than a time, oldest first, in batches, one namespace at a time', async () => {
+      const old = [1000, 2000, 3000, 4000].map((t, i) => activation('guest', `old${i}`, t, { path: `guest/old${i}` }));
+      const fresh = activation('guest', 'fresh', 5000, { path: 'guest/fresh' });
+      const other = activation('other', 'theirs', 1000);
+      await store.put([...old, fresh, other]);
+      expect(await store.deleteOlderThan('guest', 5000, 3)).toBe(3);
+      expect(ids(await store.list({ namespace: 'guest', limit: 30, skip: 0 }))).toEqual([fresh.activationId, old[3]!.activationId]);
+      expect(await store.deleteOlderThan('guest', 5000, 3)).toBe(1);
+      expect(await store.deleteOlderThan('guest', 5000, 3)).toBe(0);
+      expect(await store.get('guest', fresh.activationId)).toEqual(fresh);
+      expect(await store.get('other', other.activationId)).toEqual(other);
+      expect(await store.count({ namespace: 'guest', name: 'old3' })).toBe(0);
+      // A deleted record may be written again (an upsert after a sweep).
+      await store.put([old[0]!]);
+      expect(await store.get('guest', old[0]!.activationId)).toEqual(old[0]);
+    });
+
     it('keeps namespaces apart', async () => {
       const a = activation('guest', 'hello', 1000, { path: 'guest/hello' });
       await store.put([a]);

@@ -39,6 +39,22 @@ export function describeEntityStoreContract(name: string, make: () => Promise<St
       expect(await store.get('guest/hello')).toBeUndefined();
     });
 
+    it('deletes every entity of a namespace and its packages, and nothing of other namespaces', async () => {
+      await store.create(action('guest', 'a', 1));
+      await store.create(pkg('guest', 'utils', 2));
+      await store.create(action('guest/utils', 'b', 3));
+      await store.create(trigger('guest', 't', 4));
+      await store.create(rule('guest', 'r', 5));
+      await store.create(action('guestbook', 'c', 6));
+      expect((await store.deleteNamespace('guest')).sort()).toEqual(['guest/a', 'guest/r', 'guest/t', 'guest/utils', 'guest/utils/b']);
+      expect(await store.get('guest/utils/b')).toBeUndefined();
+      expect(await store.count({ entityType: 'action', namespace: 'guest', includePackages: true })).toBe(0);
+      expect(await store.get('guestbook/c')).toBeDefined();
+      expect(await store.deleteNamespace('guest')).toEqual([]);
+      await store.create(action('guest', 'a', 7));
+      expect((await store.get('guest/a'))?.doc.updated).toBe(7);
+    });
+
     it('keys entities inside packages by ns/pkg/name', async () => {
       await store.create(action('guest/utils', 'echo', 1));
       expect((await store.get('guest/utils/echo'))?.doc).toMatchObject({ namespace: 'guest/utils', name: 'echo' });

@@ -1,13 +1,14 @@
 /** Conformance suite every SubjectStore adapter must pass. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Subject, SubjectStore } from '@whirl/core';
+import type { StoredCredential, Subject, SubjectStore } from '@whirl/core';
 import type { StoreHarness } from './entity-store.js';
 
-const key = (c: string): string => c.repeat(64);
+/** Stores never look inside a hash; any string in the stored format will do. */
+const cred = (name: string, uuid: string, c: string): StoredCredential => ({ name, uuid, keyHash: `scrypt$16384$8$1$${c}$${c}`, created: 1 });
 
 const guest: Subject = {
   subject: 'guest',
-  namespaces: [{ name: 'guest', uuid: '23bc46b1-71f6-4ed5-8c54-816aa4f8c502', key: key('a') }],
+  namespaces: [cred('guest', '23bc46b1-71f6-4ed5-8c54-816aa4f8c502', 'a')],
 };
 
 export function describeSubjectStoreContract(name: string, make: () => Promise<StoreHarness<SubjectStore>>): void {
@@ -22,62 +23,73 @@ export function describeSubjectStoreContract(name: string, make: () => Promise<S
       await h.cleanup();
     });
 
-    it('identifies by uuid and key', async () => {
+    it('finds a credential by uuid, with its subject', async () => {
       await store.putSubject(guest);
       expect(await store.getSubject('guest')).toEqual(guest);
-      expect(await store.identify(guest.namespaces[0]!.uuid, key('a'))).toEqual({
-        subject: 'guest',
-        namespace: guest.namespaces[0],
-        limits: {},
-      });
-      expect(await store.identify(guest.namespaces[0]!.uuid, key('b'))).toBeUndefined();
-      expect(await store.identify('unknown', key('a'))).toBeUndefined();
+      expect(await store.credential(guest.namespaces[0]!.uuid)).toEqual({ subject: guest, credential: guest.namespaces[0] });
+      expect(await store.credential('unknown')).toBeUndefined();
       expect(await store.getSubject('nobody')).toBeUndefined();
     });
 
-    it('refuses a blocked subject, and accepts it again once unblocked', async () => {
+    it('finds a blocked subject too, marked blocked', async () => {
       await store.putSubject({ ...guest, blocked: true });
-      expect(await store.identify(guest.namespaces[0]!.uuid, key('a'))).toBeUndefined();
+      expect((await store.credential(guest.namespaces[0]!.uuid))?.subject.blocked).toBe(true);
       await store.putSubject({ ...guest, blocked: false });
-      expect((await store.identify(guest.namespaces[0]!.uuid, key('a')))?.subject).toBe('guest');
+      expect((await store.credential(guest.namespaces[0]!.uuid))?.subject.blocked).toBe(false);
     });
 
-    it('resolves each of several namespaces of one subject', async () => {
+    it('resolves each of several namespaces and keys of one subject', async () => {
       const multi: Subject = {
         subject: 'alice',
-        namespaces: [
-          { name: 'alice', uuid: 'u-1', key: key('1') },
-          { name: 'alice-dev', uuid: 'u-2', key: key('2') },
-        ],
+        namespaces: [cred('alice', 'u-1', '1'), cred('alice-dev', 'u-2', '2'), cred('alice', 'u-3', '3')],
       };
       await store.putSubject(multi);
-      await store.putLimits('alice-dev', { invocationsPerMinute: 5 });
-      expect(await store.identify('u-1', key('1'))).toEqual({ subject: 'alice', namespace: multi.namespaces[0], limits: {} });
-      expect(await store.identify('u-2', key('2'))).toEqual({
-        subject: 'alice',
-        namespace: multi.namespaces[1],
-        limits: { invocationsPerMinute: 5 },
-      });
-      expect(await store.identify('u-1', key('2'))).toBeUndefined();
+      expect((await store.credential('u-1'))?.credential).toEqual(multi.namespaces[0]);
+      expect((await store.credential('u-2'))?.credential).toEqual(multi.namespaces[1]);
+      expect((await store.credential('u-3'))?.credential).toEqual(multi.namespaces[2]);
     });
 
-    it('re-indexes credentials when a subject is replaced', async () => {
+    it('re-indexes credentials when a subject is replaced (rotation)', async () => {
       await store.putSubject(guest);
-      const rotated: Subject = { subject: 'guest', namespaces: [{ name: 'guest', uuid: 'new-uuid', key: key('c') }] };
+      const rotated: Subject = { subject: 'guest', namespaces: [cred('guest', 'new-uuid', 'c')] };
       await store.putSubject(rotated);
-      expect(await store.identify(guest.namespaces[0]!.uuid, key('a'))).toBeUndefined();
-      expect((await store.identify('new-uuid', key('c')))?.namespace).toEqual(rotated.namespaces[0]);
+      expect(await store.credential(guest.namespaces[0]!.uuid)).toBeUndefined();
+      expect((await store.credential('new-uuid'))?.credential).toEqual(rotated.namespaces[0]);
     });
 
-    it('round-trips per-namespace limits', async () => {
+    it('deletes a subject and its credentials', async () => {
+      await store.putSubject(guest);
+      expect(await store.deleteSubject('guest')).toBe(true);
+      expect(await store.deleteSubject('guest')).toBe(false);
+      expect(await store.getSubject('guest')).toBeUndefined();
+      expect(await store.credential(guest.namespaces[0]!.uuid)).toBeUndefined();
+      await store.putSubject(guest);
+      expect((await store.credential(guest.namespaces[0]!.uuid))?.subject.subject).toBe('guest');
+    });
+
+    it('lists subjects by name, with limit and skip', async () => {
+      for (const n of ['carol', 'alice', 'bob']) await store.putSubject({ subject: n, namespaces: [cred(n, `u-${n}`, n)] });
+      await store.putLimits('alice', { firesPerMinute: 1 });
+      expect((await store.listSubjects({ limit: 10, skip: 0 })).map((s) => s.subject)).toEqual(['alice', 'bob', 'carol']);
+      expect((await store.listSubjects({ limit: 1, skip: 1 })).map((s) => s.subject)).toEqual(['bob']);
+    });
+
+    it('round-trips, lists and deletes per-namespace limits', async () => {
       expect(await store.getLimits('guest')).toEqual({});
       await store.putLimits('guest', { invocationsPerMinute: 10, concurrentInvocations: 2, allowedKinds: ['nodejs:20'] });
       expect(await store.getLimits('guest')).toEqual({ invocationsPerMinute: 10, concurrentInvocations: 2, allowedKinds: ['nodejs:20'] });
-      await store.putLimits('guest', { firesPerMinute: 1 });
-      expect(await store.getLimits('guest')).toEqual({ firesPerMinute: 1 });
+      await store.putLimits('guest', { firesPerMinute: 1, retention: 0.5 });
+      expect(await store.getLimits('guest')).toEqual({ firesPerMinute: 1, retention: 0.5 });
       expect(await store.getLimits('other')).toEqual({});
-      await store.putSubject(guest);
-      expect((await store.identify(guest.namespaces[0]!.uuid, key('a')))?.limits).toEqual({ firesPerMinute: 1 });
+      await store.putLimits('other', { storeActivations: false });
+      expect(await store.listLimits()).toEqual([
+        { namespace: 'guest', limits: { firesPerMinute: 1, retention: 0.5 } },
+        { namespace: 'other', limits: { storeActivations: false } },
+      ]);
+      await store.deleteLimits('guest');
+      await store.deleteLimits('guest');
+      expect(await store.getLimits('guest')).toEqual({});
+      expect((await store.listLimits()).map((l) => l.namespace)).toEqual(['other']);
     });
   });
 }
