@@ -200,6 +200,9 @@ describe('swagger import', () => {
     ['a bad response type', swagger({ '/x': { get: op('echo', 'xml') } }), "url ends in '.xml'"],
     ['an undeclared path parameter', swagger({ '/x/{id}': { get: op('raw', 'http') } }), "The parameter 'id' defined in path '/x/{id}' does not match"],
     ['a bad rate limit', swagger({ '/x': { get: op('echo') } }, { 'x-openwhisk-rate-limit': { rate: 0 } }), 'x-openwhisk-rate-limit.rate must be a positive integer'],
+    ['a number as info.version (YAML: version: 1.0)', { ...swagger({ '/x': { get: op('echo') } }), info: { title: 't', version: 1 } }, 'info.version must be a string, not the number 1'],
+    ['no operation at all', swagger({}), 'The swagger has no operation'],
+    ['a path with no operation', swagger({ '/x': {} }), 'The swagger has no operation'],
     ['an API key with no keys', swagger({ '/x': { get: op('echo') } }, { securityDefinitions: { k: { type: 'apiKey', in: 'header', name: 'k' } }, security: [{ k: [] }] }), 'x-whirl-api-keys'],
   ])('refuses a swagger with %s (400, nothing stored)', async (_what, doc, message) => {
     const r = await mgmt('POST', 'createApi', '', { apidoc: { namespace: '_', swagger: { ...doc, basePath: '/refused' } } });

@@ -29,6 +29,7 @@ import {
   addEndpoint,
   apiEntityName,
   baseSwagger,
+  checkImport,
   compileApi,
   hasOperations,
   isObject,
@@ -152,6 +153,7 @@ async function createApi(ctx: Ctx, ns: string, p: Json): Promise<SystemActionRes
     if (doc.gatewayBasePath !== undefined) throw new BadRequestError('swagger and gatewayBasePath are mutually exclusive and cannot be specified together.');
     const swagger = resolveNamespaces(parseJsonField(doc.swagger, 'swagger'), ns);
     const api = compileApi(swagger, resolveNs);
+    checkImport(swagger, api);
     await requireActions(ctx, swagger);
     const stored = { ...swagger, basePath: api.basePath };
     await writeApi(ctx, ns, api.basePath, () => stored);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addEndpoint, baseSwagger, compileApi, matchRoute, normalizeBasePath, operationId, removeEndpoint, resolveNamespaces, type Endpoint } from './swagger.js';
+import { addEndpoint, baseSwagger, checkImport, compileApi, matchRoute, normalizeBasePath, operationId, removeEndpoint, resolveNamespaces, type Endpoint } from './swagger.js';
 
 const endpoint = (relPath: string, verb: Endpoint['verb'], responseType: Endpoint['responseType'] = 'json', name = 'hello'): Endpoint => ({
   basePath: '/club',
@@ -63,6 +63,17 @@ describe('API documents', () => {
     expect(() => compileApi(baseSwagger('/club/{x}', undefined))).toThrow('The base path (/club/{x}) cannot have parameters.');
     const doc = addEndpoint(baseSwagger('/club', undefined), endpoint('/books/{isbn}', 'get', 'json'));
     expect(() => compileApi(doc)).toThrow("The action must use a response type of '.http' in order to receive the path parameters.");
+  });
+
+  it('refuses an import wsk would show otherwise or that routes nothing', () => {
+    const doc = addEndpoint(baseSwagger('/club', undefined), endpoint('/books', 'get'));
+    expect(() => checkImport(doc, compileApi(doc))).not.toThrow();
+    const numbered = { ...doc, info: { title: 'Club', version: 1.5 } };
+    expect(() => checkImport(numbered, compileApi(numbered))).toThrow('info.version must be a string, not the number 1.5 (in YAML, quote it: version: "...").');
+    const titled = { ...doc, info: { title: true, version: '1' } };
+    expect(() => checkImport(titled, compileApi(titled))).toThrow('info.title must be a string, not the boolean true');
+    const empty = baseSwagger('/club', undefined);
+    expect(() => checkImport(empty, compileApi(empty))).toThrow('The swagger has no operation');
   });
 
   it('resolves _ to the caller namespace and fills in missing operation ids', () => {

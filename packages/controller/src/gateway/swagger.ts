@@ -285,6 +285,26 @@ export function compileApi(swagger: Json, resolveNs: (ns: string) => string = (n
 }
 
 /**
+ * What an imported document must also satisfy, beyond what routing needs. wsk reads `info.title` and
+ * `info.version` as strings and silently drops any other value (YAML's `version: 1.0` is a number), so
+ * `wsk api get` would show a document other than the one stored. And an API needs an operation: one
+ * with none routes nothing, `wsk api create` prints nothing for it and `wsk api list` never shows it.
+ * Not part of compileApi, so documents stored before these checks keep serving.
+ */
+export function checkImport(swagger: Json, api: CompiledApi): void {
+  const info = isObject(swagger.info) ? swagger.info : {};
+  for (const f of ['title', 'version'] as const) {
+    const v = info[f];
+    if (v !== undefined && typeof v !== 'string') {
+      throw new BadRequestError(`info.${f} must be a string, not the ${typeof v} ${JSON.stringify(v)} (in YAML, quote it: ${f}: "...").`);
+    }
+  }
+  if (!api.routes.some((r) => Object.keys(r.operations).length > 0)) {
+    throw new BadRequestError('The swagger has no operation: give at least one path a verb (get, post, ...) with its x-openwhisk action.');
+  }
+}
+
+/**
  * Replaces `_` with the caller's namespace in every operation's x-openwhisk (namespace and url), and
  * gives an operation without an operationId OpenWhisk's (wsk refuses an answer that lacks one).
  */
