@@ -61,7 +61,7 @@ describe('whirl api', () => {
     { name: 'import a YAML swagger file', args: () => ['api', 'create', '-c', path.join(cli.dir, 'api.yaml')], stdout: /^ok: created API \/yaml\/y post for action \/guest\/hello\n/ },
     { name: 'a malformed swagger → 400 → 144', args: () => ['api', 'create', '-c', path.join(cli.dir, 'bad.json')], code: 144, stderr: /Unable to create API: paths\['\/x'\]\.get\['x-openwhisk'\] is missing/ },
     { name: 'list', args: ['api', 'list'], stdout: /^ok: APIs\nAction\s+Verb\s+API Name\s+URL\n[\s\S]*\/guest\/book\s+get\s+Book Club\s+http:\S+\/api\/guest\/club\/books\/\{isbn\}/ },
-    { name: 'list one API, full', args: ['api', 'list', '/club', '-f'], stdout: /^ok: APIs\nAction: \/guest\/book\n  API Name: Book Club\n  Base path: \/club\n  Path: \/books\/\{isbn\}\n  Verb: get\n  URL: http/ },
+    { name: 'list one API, full', args: ['api', 'list', '/club', '-f'], stdout: /^ok: APIs\nAction: \/guest\/book\n {3}API Name: Book Club\n {3}Base path: \/club\n {3}Path: \/books\/\{isbn\}\n {3}Verb: get\n {3}URL: http/ },
     { name: 'list --json', args: ['api', 'list', '--json'], json: (v) => expect((v as { apis: unknown[] }).apis).toHaveLength(5) },
     { name: 'get by base path', args: ['api', 'get', '/club'], json: (v) => expect(v).toMatchObject({ swagger: '2.0', basePath: '/club', info: { title: 'Book Club' } }) },
     { name: 'get by API name, full', args: ['api', 'get', 'Book Club', '-f'], json: (v) => expect(v).toMatchObject({ gwApiActivated: true, apidoc: { basePath: '/club' } }) },

@@ -317,8 +317,9 @@ export async function runApiList(o: ApiListOptions): Promise<void> {
   }
   printOk(o.io, 'APIs');
   if (o.full === true) {
+    // Three spaces, as wsk prints them (its row is the six lines joined with a space, each after the first indented by two).
     for (const r of rows) {
-      o.io.out.write(`Action: ${r.action}\n  API Name: ${r.apiName}\n  Base path: ${r.basePath}\n  Path: ${r.relPath}\n  Verb: ${r.verb}\n  URL: ${r.url}\n`);
+      o.io.out.write(`Action: ${r.action}\n   API Name: ${r.apiName}\n   Base path: ${r.basePath}\n   Path: ${r.relPath}\n   Verb: ${r.verb}\n   URL: ${r.url}\n`);
     }
     return;
   }
