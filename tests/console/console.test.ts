@@ -253,6 +253,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('heading', { name: 'Package myutils' }).waitFor();
     await page.getByText('A binding of').waitFor();
     expect((await http(s, 'GET', '/api/v1/namespaces/_/packages/myutils')).body).toMatchObject({ binding: { namespace: 'whisk.system', name: 'utils' } });
+    // What the page sends to /metrics: the metrics token at most, never the namespace key.
+    const scrapeAuth: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/metrics') scrapeAuth.push(r.headers().authorization ?? '(none)');
+    });
     await nav('Operators').click();
     await page.getByRole('cell', { name: 'up' }).first().waitFor();
     await page.getByRole('img', { name: /Activations per 15 seconds/ }).locator('canvas').waitFor();
@@ -280,6 +285,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
       .toEqual({ health: 'up', holdsHello: true, usedAtLeast128: true, budget: true });
     await page.getByText("Pool occupancy from this server's /metrics").waitFor();
     expect(await page.evaluate("sessionStorage.getItem('whirl.console.metricsToken')")).toBe(METRICS_TOKEN);
+    expect(scrapeAuth[0]).toBe('(none)');
+    expect(scrapeAuth).toContain('Bearer not-the-metrics-token');
+    expect(scrapeAuth.at(-1)).toBe(`Bearer ${METRICS_TOKEN}`);
+    expect(new Set(scrapeAuth.map((a) => a.split(' ')[0]))).toEqual(new Set(['(none)', 'Bearer']));
     await shot('operators');
   });
 
