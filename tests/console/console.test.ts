@@ -3,7 +3,9 @@
  * playwright-core, no browser download) signs in with the printed key and does what a user would:
  * create an action, invoke it, find its result and logs in the timeline, edit and re-invoke it,
  * create a trigger and a rule, fire it and find the rule's activation, disable the rule, delete the
- * action, sign out. Screenshots of the main screens go to docs/console/ (linked from docs/console.md).
+ * action, sign out. The operators view is checked against a server that requires WHIRL_METRICS_TOKEN:
+ * it must say /metrics refused and show pool numbers once the token is given. Screenshots of the
+ * main screens go to docs/console/ (linked from docs/console.md).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,8 @@ const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
 // Long enough for a cold start on a loaded machine; nothing here is a timed assertion.
 const UI_TIMEOUT = 60_000;
+// The server requires a metrics token, so the operators view must ask for it before it shows pools.
+const METRICS_TOKEN = 'console-test-metrics-token';
 
 describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
   let s: RunningStandalone;
@@ -48,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    s = await startStandalone({ env: { WHIRL_CONTAINERS: dockerUp ? 'docker' : 'process' } });
+    s = await startStandalone({ env: { WHIRL_CONTAINERS: dockerUp ? 'docker' : 'process', WHIRL_METRICS_TOKEN: METRICS_TOKEN } });
     profile = mkdtempSync(path.join(os.tmpdir(), 'whirl-console-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -249,9 +253,42 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('heading', { name: 'Package myutils' }).waitFor();
     await page.getByText('A binding of').waitFor();
     expect((await http(s, 'GET', '/api/v1/namespaces/_/packages/myutils')).body).toMatchObject({ binding: { namespace: 'whisk.system', name: 'utils' } });
+    // What the page sends to /metrics: the metrics token at most, never the namespace key.
+    const scrapeAuth: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/metrics') scrapeAuth.push(r.headers().authorization ?? '(none)');
+    });
     await nav('Operators').click();
     await page.getByRole('cell', { name: 'up' }).first().waitFor();
     await page.getByRole('img', { name: /Activations per 15 seconds/ }).locator('canvas').waitFor();
+    // /metrics wants WHIRL_METRICS_TOKEN here: the view says so plainly and offers the token field.
+    await page.getByRole('alert').filter({ hasText: '/metrics answered 401' }).waitFor();
+    await shot('operators-metrics-refused');
+    const tokenField = page.getByLabel('Metrics token (optional, WHIRL_METRICS_TOKEN)');
+    await tokenField.fill('not-the-metrics-token');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('button', { name: 'Forget token' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: '/metrics answered 401' }).waitFor();
+    await tokenField.fill(METRICS_TOKEN);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    // hello ran in a container of this pool (128 MB), which is still there: warm, paused or busy.
+    const cells = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'invoker0' }) }).getByRole('cell');
+    await expect
+      .poll(async () => {
+        const [health, warm, paused, stemCells, busy, memory, queued] = await cells.allTextContents();
+        const counts = [warm, paused, stemCells, busy, queued];
+        if (!counts.every((c) => c !== undefined && /^\d+$/.test(c))) return `not numbers yet: ${counts.join(' ')}`;
+        const m = /^(\d+) of (\d+) MB$/.exec(memory ?? '');
+        if (!m) return `memory not shown: ${memory}`;
+        return { health, holdsHello: Number(warm) + Number(paused) + Number(busy) >= 1, usedAtLeast128: Number(m[1]) >= 128, budget: Number(m[2]) > 0 };
+      })
+      .toEqual({ health: 'up', holdsHello: true, usedAtLeast128: true, budget: true });
+    await page.getByText("Pool occupancy from this server's /metrics").waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('whirl.console.metricsToken')")).toBe(METRICS_TOKEN);
+    expect(scrapeAuth[0]).toBe('(none)');
+    expect(scrapeAuth).toContain('Bearer not-the-metrics-token');
+    expect(scrapeAuth.at(-1)).toBe(`Bearer ${METRICS_TOKEN}`);
+    expect(new Set(scrapeAuth.map((a) => a.split(' ')[0]))).toEqual(new Set(['(none)', 'Bearer']));
     await shot('operators');
   });
 
@@ -274,5 +311,6 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Whirl' }).waitFor();
     expect(await page.evaluate("sessionStorage.getItem('whirl.console.session')")).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('whirl.console.metricsToken')")).toBeNull();
   });
 });

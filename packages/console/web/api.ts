@@ -95,7 +95,45 @@ export function loadSession(): Session | undefined {
 
 export function saveSession(s: Session | undefined): void {
   if (s) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(s));
-  else sessionStorage.removeItem(STORAGE_KEY);
+  else {
+    sessionStorage.removeItem(STORAGE_KEY);
+    // Signing out forgets every credential the tab holds.
+    sessionStorage.removeItem(METRICS_TOKEN_KEY);
+  }
+}
+
+const METRICS_TOKEN_KEY = 'whirl.console.metricsToken';
+
+/** The operator's WHIRL_METRICS_TOKEN, if they gave one; tab-scoped like the key. */
+export function loadMetricsToken(): string | undefined {
+  return sessionStorage.getItem(METRICS_TOKEN_KEY) ?? undefined;
+}
+
+export function saveMetricsToken(token: string | undefined): void {
+  if (token) sessionStorage.setItem(METRICS_TOKEN_KEY, token);
+  else sessionStorage.removeItem(METRICS_TOKEN_KEY);
+}
+
+export type MetricsScrape = { ok: true; text: string } | { ok: false; status: number; error: string };
+
+/**
+ * GET /metrics with the metrics token as a bearer token and nothing else: the namespace key is never
+ * sent there (it is not what the endpoint checks, and a scrape is not an API call).
+ */
+export async function scrapeMetrics(token: string | undefined): Promise<MetricsScrape> {
+  const headers: Record<string, string> = { accept: 'text/plain' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch('/metrics', { headers, credentials: 'omit' });
+  const text = await res.text();
+  if (res.ok) return { ok: true, text };
+  let error = `The metrics endpoint answered ${res.status}.`;
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === 'string') error = body.error;
+  } catch {
+    // not JSON; keep the sentence above
+  }
+  return { ok: false, status: res.status, error };
 }
 
 /** Raw request; returns status and parsed body without throwing on 4xx/5xx. */

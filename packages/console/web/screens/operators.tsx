@@ -1,11 +1,15 @@
 /**
- * Operators: invoker health (GET /invokers) and a throughput chart from the activation records this
- * key can see. Pool occupancy needs a metrics endpoint the controller does not have yet: shown n/a.
+ * Operators: invoker health (GET /invokers), each invoker's pool occupancy from the server's
+ * GET /metrics (Prometheus gauges), and a throughput chart from the activation records this key can
+ * see. /metrics is not an API route: it checks its own bearer token (WHIRL_METRICS_TOKEN) or the
+ * caller's address, so a refusal there is shown next to the table with a field for that token,
+ * and the rest of the view keeps working.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { type Activation } from '../api.js';
+import { type Activation, loadMetricsToken, saveMetricsToken, scrapeMetrics } from '../api.js';
+import { fmtMemory, occupancyOf, parsePoolMetrics, type PoolOccupancy } from '../metrics.js';
 import { ErrorText, Heading, useApi, usePoll } from '../ui.js';
 
 const WINDOW_S = 600;
@@ -54,34 +58,122 @@ function Chart({ data }: { data: [number[], number[], number[]] }) {
   return <div ref={host} class="chart" role="img" aria-label={`Activations per ${BUCKET_S} seconds over the last ${WINDOW_S / 60} minutes`} />;
 }
 
+type PoolsState = { pools: Map<string, PoolOccupancy> } | { refused: number; error: string } | { error: string };
+
+/** A dash for "not known", read out as words rather than as a dash character. */
+const Unknown = () => (
+  <>
+    <span aria-hidden="true">—</span>
+    <span class="sr-only">unknown</span>
+  </>
+);
+
+function Count({ n }: { n: number | undefined }) {
+  return <td class="num">{n === undefined ? <Unknown /> : n}</td>;
+}
+
+/** Where the pool columns come from, or plainly why they are empty. */
+function PoolNote({ pools, names }: { pools: PoolsState | undefined; names: string[] }) {
+  if (pools === undefined) return <p id="pool-note" class="hint" aria-busy="true">Reading pool occupancy from /metrics…</p>;
+  if ('refused' in pools) {
+    return (
+      <p id="pool-note" class="error" role="alert">
+        Pool occupancy is not shown: /metrics answered {pools.refused} ({pools.refused === 401 ? 'a metrics token is required' : 'refused'}). {pools.error}
+      </p>
+    );
+  }
+  if (!('pools' in pools)) {
+    return (
+      <p id="pool-note" class="error" role="alert">
+        {pools.error}
+      </p>
+    );
+  }
+  const missing = names.filter((n) => occupancyOf(pools.pools, n) === undefined);
+  return (
+    <p id="pool-note" class="hint">
+      Pool occupancy from this server's /metrics (memory by the actions' limits, stem cells excluded; queued: activations waiting for a container).
+      {missing.length > 0
+        ? ` No pool gauges here for ${missing.join(', ')}: in the distributed deployment each invoker serves its own /metrics (WHIRL_METRICS_PORT).`
+        : ''}
+    </p>
+  );
+}
+
+/** The optional WHIRL_METRICS_TOKEN, sent as a bearer token to /metrics only. */
+function MetricsToken(props: { shown: boolean; token: string | undefined; onChange: (token: string | undefined) => void }) {
+  const [text, setText] = useState('');
+  if (!props.shown) return null;
+  return (
+    <form
+      class="metrics-token"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const t = text.trim();
+        if (t !== '') props.onChange(t);
+        setText('');
+      }}
+    >
+      <label for="metrics-token">Metrics token (optional, WHIRL_METRICS_TOKEN)</label>
+      <div class="row">
+        <input
+          id="metrics-token"
+          type="password"
+          autoComplete="off"
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+          aria-describedby="metrics-token-hint"
+        />
+        <button type="submit">Use token</button>
+        {props.token !== undefined ? (
+          <button type="button" onClick={() => props.onChange(undefined)}>
+            Forget token
+          </button>
+        ) : null}
+      </div>
+      <p id="metrics-token-hint" class="hint">
+        {props.token !== undefined ? 'A token is set for this tab. ' : ''}Sent only to /metrics, as Authorization: Bearer; kept in this tab's session storage and removed on sign-out.
+      </p>
+    </form>
+  );
+}
+
 export function OperatorsScreen() {
   const api = useApi();
   const [invokers, setInvokers] = useState<Record<string, string>>();
   const [data, setData] = useState<[number[], number[], number[]]>();
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<string>();
+  const [token, setToken] = useState(loadMetricsToken);
+  const [pools, setPools] = useState<PoolsState>();
   usePoll(
     async () => {
       try {
+        // The scrape runs beside the API calls: its failure is reported in the table, not as the view's error.
+        const scrape = scrapeMetrics(token).then(
+          (r): PoolsState => (r.ok ? { pools: parsePoolMetrics(r.text) } : { refused: r.status, error: r.error }),
+          (e: unknown): PoolsState => ({ error: `Could not read /metrics: ${(e as Error).message}` }),
+        );
         setInvokers(await api.invokers());
         const nowS = Date.now() / 1000;
         const list = await api.listActivations({ since: Date.now() - WINDOW_S * 1000, limit: 200, docs: false });
         setTotal(list.length);
         setData(buckets(list, nowS));
+        setPools(await scrape);
         setError(undefined);
       } catch (e) {
         setError((e as Error).message);
       }
     },
     5000,
-    [],
+    [token],
   );
   const entries = Object.entries(invokers ?? {});
   return (
     <div>
       <Heading>Operators</Heading>
       <ErrorText error={error} />
-      <div class="split">
+      <div class="split ops">
         <section class="panel" aria-labelledby="inv-h">
           <h2 id="inv-h">Invokers</h2>
           {invokers === undefined ? (
@@ -90,32 +182,54 @@ export function OperatorsScreen() {
             <p>No invoker has reported yet.</p>
           ) : (
             <div class="table-wrap">
-              <table>
-                <caption class="sr-only">Invokers and their health</caption>
+              <table aria-describedby="pool-note">
+                <caption class="sr-only">Invokers, their health and their container pools</caption>
                 <thead>
                   <tr>
                     <th scope="col">Invoker</th>
                     <th scope="col">Health</th>
-                    <th scope="col">Pool occupancy</th>
+                    <th scope="col" class="num">Warm</th>
+                    <th scope="col" class="num">Paused</th>
+                    <th scope="col" class="num">Stem cells</th>
+                    <th scope="col" class="num">Busy</th>
+                    <th scope="col" class="num">Memory used / budget</th>
+                    <th scope="col" class="num">Queued</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {entries.map(([name, state]) => (
-                    <tr key={name}>
-                      <td>{name}</td>
-                      <td>
-                        <span class={`badge ${state === 'up' ? 's0' : 's3'}`}>{state}</span>
-                      </td>
-                      <td title="needs a metrics endpoint on the controller">n/a</td>
-                    </tr>
-                  ))}
+                  {entries.map(([name, state]) => {
+                    const p = pools && 'pools' in pools ? occupancyOf(pools.pools, name) : undefined;
+                    return (
+                      <tr key={name}>
+                        <th scope="row">{name}</th>
+                        <td>
+                          <span class={`badge ${state === 'up' ? 's0' : 's3'}`}>{state}</span>
+                        </td>
+                        <Count n={p?.warm} />
+                        <Count n={p?.paused} />
+                        <Count n={p?.stemCells} />
+                        <Count n={p?.busy} />
+                        <td class="num">{p ? fmtMemory(p) : <Unknown />}</td>
+                        <Count n={p?.queueDepth} />
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             </div>
           )}
           <p class="hint">
-            {entries.filter(([, s]) => s === 'up').length} of {entries.length} healthy. Pool occupancy is not reported by the controller yet.
+            {entries.filter(([, s]) => s === 'up').length} of {entries.length} healthy.
           </p>
+          <PoolNote pools={pools} names={entries.map(([n]) => n)} />
+          <MetricsToken
+            shown={token !== undefined || (pools !== undefined && 'refused' in pools)}
+            token={token}
+            onChange={(t) => {
+              saveMetricsToken(t);
+              setToken(t);
+            }}
+          />
         </section>
         <section class="panel" aria-labelledby="tp-h">
           <h2 id="tp-h">Throughput</h2>
