@@ -216,6 +216,11 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
       expect(text).toMatch(/^whirl_http_requests_total\{method="[A-Z]+",route="\/api\/v1\/[^"]*",status="\d+"\} [1-9]\d*$/m);
       expect(text).toMatch(/^whirl_bus_publish_seconds_count\{topic="[^"]+",outcome="ok"\} \d+$/m);
       expect(text).toMatch(/^whirl_bus_consumer_lag\{topic="completed\d",group="completed\d"\} \d+$/m);
+      // Every invoker's pool, as its health pings report it (what the console's operators view reads).
+      for (const i of [0, 1]) {
+        expect(text).toMatch(new RegExp(`^whirl_invoker_containers\\{invoker="${i}",reported="health_ping",state="warm"\\} \\d+$`, 'm'));
+        expect(text).toMatch(new RegExp(`^whirl_invoker_memory_budget_bytes\\{invoker="${i}",reported="health_ping"\\} [1-9]\\d*$`, 'm'));
+      }
     }
     // The previous test ran actions on both invokers: each counts its own.
     expect(d.invokerMetricsUrls).toHaveLength(2);

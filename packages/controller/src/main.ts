@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     applyAck(decodeAck(m.value), waiter, lb);
   });
   await lb.start();
+  metrics.watchInvokerPools(() => lb.poolReports());
 
   const state = await openCouchStateStore(config.couchdbUrl, { prefix: config.dbPrefix });
   const directAcks: { url?: string; token: string } = { token: randomBytes(24).toString('hex') };

@@ -57,6 +57,22 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^b_total 2$/m);
   });
 
+  it("shows the invokers' pools from their health pings under the invokers' gauge names", async () => {
+    const registry = new Registry();
+    const metrics = new ControllerMetrics({ registries: [registry], access: {} });
+    const reports = [{ invoker: 1, pool: { warm: 2, paused: 1, stemCells: 2, busy: 3, usedMB: 512, budgetMB: 2048, queued: 4 } }];
+    metrics.watchInvokerPools(() => reports);
+    const text = await renderMetrics([registry], () => undefined);
+    expect(text).toContain('whirl_invoker_containers{invoker="1",reported="health_ping",state="busy"} 3');
+    expect(text).toContain('whirl_invoker_containers{invoker="1",reported="health_ping",state="stem_cell"} 2');
+    expect(text).toContain('whirl_invoker_memory_used_bytes{invoker="1",reported="health_ping"} 536870912');
+    expect(text).toContain('whirl_invoker_memory_budget_bytes{invoker="1",reported="health_ping"} 2147483648');
+    expect(text).toContain('whirl_invoker_queue_depth{invoker="1",reported="health_ping"} 4');
+    // An invoker gone from the reports is gone from the scrape.
+    reports.length = 0;
+    expect(await renderMetrics([registry], () => undefined)).not.toContain('invoker="1"');
+  });
+
   it('asks for the bearer token when one is set, and stays internal without one', async () => {
     const app = Fastify();
     new ControllerMetrics({ registries: [new Registry()], access: { token: 'a-token-of-enough-length' } }).register(app, undefined);

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { PoolReport } from './loadbalancer/sharding.js';
 import { EDGE_HEADER, METRICS_CONTENT_TYPE, metricsRefusal, renderMetrics, type MetricsAccess, type MetricsRegistry } from '@whirl/core';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -93,6 +94,49 @@ export class ControllerMetrics {
   /** Bus topics carry instance numbers (invoker3, completed0): label by topic, never by message. */
   published(topic: string, seconds: number, ok: boolean): void {
     this.publish.observe({ topic, outcome: ok ? 'ok' : 'error' }, seconds);
+  }
+
+  /**
+   * Distributed: the invokers' pools as their health pings describe them, under the invokers' own
+   * gauge names with `reported="health_ping"`, so that one scrape of a controller shows them all (the
+   * console reads these). Dashboards summing the invokers' own series filter `reported=""`.
+   */
+  watchInvokerPools(source: () => { invoker: number; pool: PoolReport }[]): void {
+    const registers = [this.options.registries[0]];
+    const labelNames = ['invoker', 'reported'];
+    const each = (set: (labels: { invoker: string; reported: string }, p: PoolReport) => void) => () => {
+      for (const r of source()) set({ invoker: String(r.invoker), reported: 'health_ping' }, r.pool);
+    };
+    new Gauge({
+      name: 'whirl_invoker_containers',
+      help: 'Containers in each invoker pool by state, as its last health ping reported them.',
+      labelNames: ['invoker', 'reported', 'state'],
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        each((l, p) => {
+          this.set({ ...l, state: 'warm' }, p.warm);
+          this.set({ ...l, state: 'paused' }, p.paused);
+          this.set({ ...l, state: 'stem_cell' }, p.stemCells);
+          this.set({ ...l, state: 'busy' }, p.busy);
+        })();
+      },
+    });
+    const gauge = (name: string, help: string, value: (p: PoolReport) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect(this: Gauge) {
+          this.reset();
+          each((l, p) => this.set(l, value(p)))();
+        },
+      });
+    };
+    gauge('whirl_invoker_memory_used_bytes', "Memory of each invoker pool's containers, as its last health ping reported it.", (p) => p.usedMB * 1024 * 1024);
+    gauge('whirl_invoker_memory_budget_bytes', 'Memory budget of each invoker pool, as its last health ping reported it.', (p) => p.budgetMB * 1024 * 1024);
+    gauge('whirl_invoker_queue_depth', 'Activations waiting in each invoker for a container, as its last health ping reported them.', (p) => p.queued);
   }
 
   /** Counts every answered request and serves `GET /metrics` (outside the authenticated context). */

@@ -174,9 +174,12 @@ export class Invoker {
 
   /** OpenWhisk's PingMessage: controllers track invoker health from these. */
   private async ping(isEnabled: boolean): Promise<void> {
+    const s = this.pool.stats();
     const ping = {
       name: { instance: Number(this.opts.id), userMemory: `${this.opts.userMemoryMB} MB`, instanceType: 'invoker', uniqueName: `invoker${this.opts.id}` },
       isEnabled,
+      // Whirl: the pool's occupancy, so that controllers can show it (the console's operators view).
+      pool: { warm: s.warm, paused: s.paused, stemCells: s.prewarmed, busy: s.busy, usedMB: s.usedMB, budgetMB: this.opts.userMemoryMB, queued: s.buffered },
     };
     try {
       await this.deps.bus.publish(Topics.health, encode(ping));

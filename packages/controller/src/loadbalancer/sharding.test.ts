@@ -15,8 +15,8 @@ class RecordingBus implements MessageBus {
     return { close: async () => {} };
   }
   async close(): Promise<void> {}
-  async ping(instance: number, userMemory = '1024 MB', isEnabled = true): Promise<void> {
-    const p: PingMessage = { name: { instance, userMemory, instanceType: 'invoker' }, isEnabled };
+  async ping(instance: number, userMemory = '1024 MB', isEnabled = true, pool?: unknown): Promise<void> {
+    const p = { name: { instance, userMemory, instanceType: 'invoker' }, isEnabled, ...(pool !== undefined ? { pool } : {}) } as PingMessage;
     await this.handlers.get('health')!({ topic: 'health', value: Buffer.from(JSON.stringify(p)) });
   }
 }
@@ -45,6 +45,23 @@ describe('sharding balancer', () => {
     expect(stepSizes(4)).toEqual([1, 3]);
     const order = probeOrder('guest', 'guest/hello', 5);
     expect(new Set(order).size).toBe(5);
+  });
+
+  it("keeps each invoker's pool as its last ping reported it, and ignores a malformed report", async () => {
+    const bus = new RecordingBus();
+    const lb = new ShardingBalancer(bus, { controllerId: '0', controllers: 1 });
+    await lb.start();
+    const pool = { warm: 2, paused: 1, stemCells: 2, busy: 1, usedMB: 512, budgetMB: 2048, queued: 0 };
+    await bus.ping(0, '2048 MB', true, pool);
+    await bus.ping(1, '2048 MB', true);
+    expect(lb.poolReports()).toEqual([{ invoker: 0, pool }]);
+    await bus.ping(0, '2048 MB', true, { ...pool, warm: 3 });
+    await bus.ping(0, '2048 MB', true, { ...pool, warm: 'many' });
+    expect(lb.poolReports()).toEqual([{ invoker: 0, pool: { ...pool, warm: 3 } }]);
+    // An invoker that says it is going away is down, and its pool is no longer shown.
+    await bus.ping(0, '2048 MB', false, pool);
+    expect(lb.poolReports()).toEqual([]);
+    await lb.stop();
   });
 
   it('answers 503 when no invoker is healthy', async () => {

@@ -55,6 +55,27 @@ type Outcome = 'success' | 'systemError' | 'timeout';
 export interface PingMessage {
   name: { instance: number; userMemory: string; instanceType: 'invoker'; uniqueName?: string };
   isEnabled: boolean;
+  /** Whirl: the invoker's pool occupancy when it pinged (OpenWhisk's pings have none). */
+  pool?: PoolReport;
+}
+
+/** An invoker's container pool as its last ping described it. */
+export interface PoolReport {
+  warm: number;
+  paused: number;
+  stemCells: number;
+  busy: number;
+  usedMB: number;
+  budgetMB: number;
+  queued: number;
+}
+
+function poolReport(v: unknown): PoolReport | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  const keys = ['warm', 'paused', 'stemCells', 'busy', 'usedMB', 'budgetMB', 'queued'] as const;
+  if (!keys.every((k) => typeof r[k] === 'number' && Number.isFinite(r[k]) && (r[k] as number) >= 0)) return undefined;
+  return Object.fromEntries(keys.map((k) => [k, r[k] as number])) as unknown as PoolReport;
 }
 
 interface InvokerState {
@@ -66,6 +87,7 @@ interface InvokerState {
   usedMB: number;
   ring: Outcome[];
   nextTest: number;
+  pool?: PoolReport;
 }
 
 interface InFlight {
@@ -167,6 +189,11 @@ export class ShardingBalancer implements LoadBalancer {
     const out: Record<string, InvokerStatus> = {};
     for (const i of this.invokers) out[`invoker${i.id}`] = i.status;
     return out;
+  }
+
+  /** Each invoker's pool as its last ping described it (invokers that report one). */
+  poolReports(): { invoker: number; pool: PoolReport }[] {
+    return this.invokers.flatMap((i) => (i.pool && i.status !== 'down' ? [{ invoker: i.id, pool: i.pool }] : []));
   }
 
   inFlight(namespace: string): number {
@@ -277,6 +304,8 @@ export class ShardingBalancer implements LoadBalancer {
       this.invokers = [...this.byId.values()].sort((a, b) => a.id - b.id);
     }
     inv.lastPing = this.now();
+    const pool = poolReport(p.pool);
+    if (pool) inv.pool = pool;
     const memory = Number.parseInt(p.name.userMemory, 10) || 0;
     // Each controller has its share of the invoker's memory, but always room for one small action.
     inv.capacityMB = Math.max(128, Math.floor(memory / Math.max(1, this.opts.controllers)));
