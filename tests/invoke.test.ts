@@ -168,9 +168,11 @@ describe.skipIf(!dockerUp)('invocations in Docker', () => {
   });
 
   it('starts a new action from a stem cell (no container of its own is created)', async () => {
+    // Ready in the pool (its own gauge), not merely running: a cell still starting is not taken.
     await waitFor('two stem cells', async () => {
-      const cs = await docker.listContainers({ filters: { label: [`whirl.owner=${s.owner}`], name: ['prewarm'] } });
-      return cs.length >= 2 ? cs : undefined;
+      const res = await http(s, 'GET', '/metrics');
+      const m = /^whirl_invoker_containers\{invoker="0",state="stem_cell"\} (\d+)$/m.exec(res.text);
+      return m && Number(m[1]) >= 2 ? m : undefined;
     });
     await ow.actions.create({ name: 'stemmed', action: 'function main() { return { ok: true }; }' });
     const a = await ow.actions.invoke({ name: 'stemmed', blocking: true });

@@ -500,11 +500,11 @@ function isTopicExists(err: unknown): boolean {
  * them differently per call path, so the chain is walked. A refused connection is not one of them.
  */
 function isWarmingUp(err: unknown): boolean {
-  const warming = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_CONTROLLER']);
+  const warming = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'NOT_CONTROLLER']);
   for (let e = err, depth = 0; e && depth < 5; depth++) {
     const type = errorType(e);
     if (type !== undefined && warming.has(type)) return true;
-    if (/coordinator is (loading|not available)|not the correct coordinator|does not host this topic-partition|no leader/i.test(e instanceof Error ? e.message : '')) return true;
+    if (/coordinator is (loading|not available)|not the correct coordinator|does not host this topic-partition|no leader|not the leader for that topic-partition/i.test(e instanceof Error ? e.message : '')) return true;
     const next = e as { cause?: unknown; originalError?: unknown };
     e = next.cause ?? next.originalError;
   }
