@@ -228,7 +228,16 @@ export class Invoker {
       await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.WhiskError, Msg.expired(now - msg.received))), false);
       return;
     }
-    const action = await this.loadAction(msg);
+    let action: WhiskAction | undefined;
+    try {
+      action = await this.loadAction(msg);
+    } catch (err) {
+      // The store is down: the activation fails (its record waits in the writer until the store is
+      // back) rather than vanish without a record or an ack.
+      this.deps.log.warn({ err, activationId: msg.activationId }, 'could not load the action');
+      await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.WhiskError, Msg.storeDown)), false);
+      return;
+    }
     if (!action) {
       await this.finish(msg, this.failedRecord(msg, undefined, errorResponse(ActivationStatus.ApplicationError, Msg.actionGone)), false);
       return;

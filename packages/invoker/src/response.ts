@@ -16,6 +16,7 @@ export const Msg = {
   actionGone: 'Action could not be found or may have been deleted.',
   expired: (ms: number) => `The activation was not run: it waited ${ms} ms in the queue, past its deadline (expired).`,
   shutdown: 'The invoker shut down before the activation could run.',
+  storeDown: 'The activation was not run: the store was not available to load the action; try again.',
   initTooLong: (bytes: number, limit: number) =>
     `The action failed during initialization: its answer exceeded the allowed length: ${bytes} > ${limit} bytes.`,
 } as const;
