@@ -521,19 +521,21 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
     const all = await this.view<UsageSum>('usage', { reduce: true, group_level: 2, startkey: [q.namespace], endkey: [q.namespace, {}] });
     const actions = all.rows.map((row) => ({ action: (row.key as [string, string])[1], sum: row.value }));
     const bounded = q.since !== undefined || q.upto !== undefined;
-    const sums = bounded
-      ? await Promise.all(
-          actions.map(async ({ action }) => {
-            const res = await this.view<UsageSum>('usage', {
-              reduce: true,
-              group: false,
-              startkey: [q.namespace, action, q.since ?? null],
-              endkey: [q.namespace, action, q.upto ?? {}],
-            });
-            return { action, sum: res.rows[0]?.value };
-          }),
-        )
-      : actions;
+    const rangeSum = async ({ action }: { action: string }): Promise<{ action: string; sum: UsageSum | undefined }> => {
+      const res = await this.view<UsageSum>('usage', {
+        reduce: true,
+        group: false,
+        startkey: [q.namespace, action, q.since ?? null],
+        endkey: [q.namespace, action, q.upto ?? {}],
+      });
+      return { action, sum: res.rows[0]?.value };
+    };
+    // A few range sums at a time: a namespace with many actions must not open a query per action at
+    // once (pouchdb-server drops connections under that).
+    const sums: { action: string; sum: UsageSum | undefined }[] = [];
+    if (bounded) {
+      for (let i = 0; i < actions.length; i += 4) sums.push(...(await Promise.all(actions.slice(i, i + 4).map(rangeSum))));
+    } else sums.push(...actions);
     return sums
       .flatMap(({ action, sum }) =>
         sum && sum[0] > 0 ? [{ action, invocations: sum[0], errors: sum[1], durationMs: sum[2], mbMs: sum[3] }] : [],
