@@ -5,8 +5,9 @@
  * Every `intervalMs` it lists the namespaces that have records and, for each one with a retention,
  * deletes what started before `now - retention` in batches of `batch` (100), oldest first, through the
  * store's `deleteOlderThan` (SQLite: an indexed range delete; CouchDB: the by-start view and one
- * `_bulk_docs`). After each batch it pauses twice as long as the batch took, so a sweep of a million
- * records is spread over many short steps and invocations keep their latency; see docs/retention.md.
+ * `_bulk_docs`; a SQLite file deletes on a worker thread). After each batch it pauses twice as long as
+ * the batch took, so a sweep of a million records is spread over many short steps and invocations keep
+ * their latency; see docs/retention.md.
  * One sweeper runs per deployment (standalone; controller 0 when distributed).
  */
 import { performance } from 'node:perf_hooks';
@@ -81,8 +82,9 @@ export class RetentionSweeper {
         const n = await this.activations.deleteOlderThan(ns, before, batch);
         total += n;
         if (n < batch) break;
-        // The embedded store deletes synchronously on the event loop that also serves invokes: pause
-        // twice as long as the batch took, so the sweep uses at most a third of the loop's time.
+        // Pause twice as long as the batch took, so the sweep holds the store for at most a third of
+        // the time: SQLite has one write lock, shared with the activation writer (the deletes run on a
+        // worker thread, not on this loop, since issue 15's benchmark), and CouchDB serves invokes too.
         await new Promise<void>((r) => setTimeout(r, Math.max(1, (performance.now() - t0) * 2)));
       }
     }

@@ -1,4 +1,4 @@
-export { openSqliteStores, type SqliteStores } from './sqlite.js';
+export { openSqliteStores, type SqliteStores, type SqliteStoreOptions } from './sqlite.js';
 export { openSqliteScheduleStore } from './sqlite-schedules.js';
 export { openSqliteJournal } from './sqlite-journal.js';
 export { openCouchScheduleStore } from './couchdb-schedules.js';

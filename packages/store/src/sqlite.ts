@@ -1,11 +1,13 @@
 /**
  * Embedded store adapters: entities, activations and subjects in one SQLite file. better-sqlite3 is
  * synchronous, so every method does its work before returning a settled promise; the async signatures
- * exist so the CouchDB adapter can share the ports.
+ * exist so the CouchDB adapter can share the ports. The exception is the retention sweeper's
+ * `deleteOlderThan` on a file, which runs on a worker thread (sqlite-retention.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from './sqlite-file.js';
+import { SqliteRetentionWorker } from './sqlite-retention.js';
 import {
   ConflictError,
   Messages,
@@ -185,7 +187,17 @@ function rehashSubjects(db: Db): void {
   })();
 }
 
-export function openSqliteStores(path: string): SqliteStores {
+export interface SqliteStoreOptions {
+  /**
+   * Run `activations.deleteOlderThan` on a worker thread with its own connection (sqlite-retention.ts);
+   * default: yes for a file, no for ':memory:' (a second connection would see another, empty database).
+   */
+  retentionOffThread?: boolean;
+}
+
+export function openSqliteStores(path: string, opts: SqliteStoreOptions = {}): SqliteStores {
+  const inMemory = path === ':memory:' || path === '';
+  const offThread = !inMemory && (opts.retentionOffThread ?? true);
   const db = openSqliteFile(path);
   try {
     db.pragma('foreign_keys = ON');
@@ -201,7 +213,7 @@ export function openSqliteStores(path: string): SqliteStores {
     if (open === 0 && db.open) db.close();
   };
   const entities = new SqliteEntityStore(db, release);
-  const activations = new SqliteActivationStore(db, release);
+  const activations = new SqliteActivationStore(db, release, offThread ? new SqliteRetentionWorker(path) : undefined);
   const subjects = new SqliteSubjectStore(db, release);
   return {
     entities,
@@ -406,7 +418,11 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   private readonly namespacesStmt;
   private readonly deleteOldStmt;
 
-  constructor(db: Db, release: () => void) {
+  constructor(
+    db: Db,
+    release: () => void,
+    private readonly retentionWorker?: SqliteRetentionWorker,
+  ) {
     super(db, release);
     this.upsertStmt = db.prepare<[string, string, string, number, string, string | null, string, string | null, number, number, number]>(
       `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
@@ -523,7 +539,13 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   }
 
   async deleteOlderThan(namespace: string, before: number, limit: number): Promise<number> {
+    if (this.retentionWorker) return this.retentionWorker.deleteOlderThan(namespace, before, limit);
     return this.deleteOldStmt.run(namespace, before, limit).changes;
+  }
+
+  override async close(): Promise<void> {
+    await this.retentionWorker?.close();
+    await super.close();
   }
 }
 
