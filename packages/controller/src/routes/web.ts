@@ -15,7 +15,6 @@ import {
   WhirlError,
   annotation,
   checkName,
-  keyValuesToObject,
   looksLikeBase64,
   type Identity,
   type KeyValue,
