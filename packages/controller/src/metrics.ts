@@ -104,22 +104,18 @@ export class ControllerMetrics {
   watchInvokerPools(source: () => { invoker: number; pool: PoolReport }[]): void {
     const registers = [this.options.registries[0]];
     const labelNames = ['invoker', 'reported'];
-    const each = (set: (labels: { invoker: string; reported: string }, p: PoolReport) => void) => () => {
-      for (const r of source()) set({ invoker: String(r.invoker), reported: 'health_ping' }, r.pool);
-    };
+    const reports = () => source().map((r) => ({ labels: { invoker: String(r.invoker), reported: 'health_ping' }, pool: r.pool }));
     new Gauge({
       name: 'whirl_invoker_containers',
       help: 'Containers in each invoker pool by state, as its last health ping reported them.',
-      labelNames: ['invoker', 'reported', 'state'],
+      labelNames: [...labelNames, 'state'],
       registers,
       collect(this: Gauge) {
         this.reset();
-        each((l, p) => {
-          this.set({ ...l, state: 'warm' }, p.warm);
-          this.set({ ...l, state: 'paused' }, p.paused);
-          this.set({ ...l, state: 'stem_cell' }, p.stemCells);
-          this.set({ ...l, state: 'busy' }, p.busy);
-        })();
+        for (const { labels, pool } of reports()) {
+          const states: [string, number][] = [['warm', pool.warm], ['paused', pool.paused], ['stem_cell', pool.stemCells], ['busy', pool.busy]];
+          for (const [state, n] of states) this.set({ ...labels, state }, n);
+        }
       },
     });
     const gauge = (name: string, help: string, value: (p: PoolReport) => number): void => {
@@ -130,7 +126,7 @@ export class ControllerMetrics {
         registers,
         collect(this: Gauge) {
           this.reset();
-          each((l, p) => this.set(l, value(p)))();
+          for (const { labels, pool } of reports()) this.set(labels, value(pool));
         },
       });
     };
