@@ -18,6 +18,7 @@ start() {
   if ! command -v dockerd >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ]; then echo "no Docker daemon and not root: install docker.io (Debian) or start a daemon" >&2; return 1; fi
     echo "installing Debian's docker.io ..." >&2
+    mkdir -p "$root/.tmp"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io) >"$root/.tmp/apt-docker.log" 2>&1 \
       || { echo "apt-get install docker.io failed; see .tmp/apt-docker.log" >&2; return 1; }
   fi
