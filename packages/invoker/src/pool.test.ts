@@ -91,7 +91,6 @@ function job(warmKey: string, memoryMB = 256, kind = 'nodejs:20', maxConcurrency
       new Promise((resolve) => {
         ran.c = c;
         ran.how = how;
-        c.initialized = true;
         release = (keep) => resolve({ keep });
       }),
     fail: async (err) => {
@@ -345,7 +344,6 @@ function quickJob(warmKey: string, memoryMB = 256) {
     label: warmKey,
     run: async (c, how) => {
       ran.push({ c, how: c.initialized ? 'warm' : how });
-      c.initialized = true;
       return { keep: true };
     },
     fail: async () => {},
