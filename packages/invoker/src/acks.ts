@@ -4,7 +4,7 @@
  * the bus is the fallback, and always carries completions, which free the controller's slot and so
  * must not be lost.
  */
-import { Topics, encode, type AckMessage, type ActivationMessage, type MessageBus } from '@whirl/core';
+import { Topics, type AckMessage, type ActivationMessage, type MessageBus } from '@whirl/core';
 import http from 'node:http';
 import { postJson } from './factory/http.js';
 import type { InvokerLog } from './types.js';
@@ -22,7 +22,7 @@ export class AckSender {
     const ack: AckMessage = { v: 1, transid: msg.transid, activationId: msg.activationId, invoker: this.invokerId, ...body };
     if (msg.replyTo && body.result && !body.completion && (await postDirect(msg.replyTo, ack))) return;
     try {
-      await this.bus.publish(Topics.completed(msg.controller), encode(ack));
+      await this.bus.publish(Topics.completed(msg.controller), { object: ack });
     } catch (err) {
       this.log.error({ err, activationId: msg.activationId }, 'could not publish ack');
     }

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import {
   ActivationStatus,
   Topics,
-  decodeActivationMessage,
+  activationMessageOf,
   encode,
   errorResponse,
   type ActivationJournal,
@@ -113,7 +113,7 @@ export class Invoker {
     this.subscription = await this.deps.bus.subscribe(topic, topic, async (m) => {
       let msg: ActivationMessage;
       try {
-        msg = decodeActivationMessage(m.value);
+        msg = activationMessageOf(m);
       } catch (err) {
         this.deps.log.error({ err }, 'dropping a message that is not an activation message');
         return;

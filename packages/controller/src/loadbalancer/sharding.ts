@@ -257,7 +257,7 @@ export class ShardingBalancer implements LoadBalancer {
     this.inflight.set(msg.activationId, { invoker: inv.id, memoryMB: o.memoryMB, namespace: msg.user.namespace, timer, test, summary });
     if (!test) this.perNamespace.set(msg.user.namespace, this.inFlight(msg.user.namespace) + 1);
     try {
-      await this.bus.publish(Topics.invoker(inv.id), encode(msg));
+      await this.bus.publish(Topics.invoker(inv.id), { object: msg });
     } catch (e) {
       const f = this.inflight.get(msg.activationId);
       if (f) this.finish(msg.activationId, f, undefined);
