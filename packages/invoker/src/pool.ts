@@ -22,15 +22,16 @@
  *     arrives before its load cancels it (and is a cold start, as it would have been anyway). The
  *     windows are for one container of the action: one that goes idle while another of the action's
  *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
- * A container whose activation ended in a developer or whisk error is destroyed, never reused. Stem
- * cells are refilled as soon as one is taken; a kind with a `reactive` configuration keeps
+ * A container whose activation ended in a developer or whisk error is destroyed, never reused. A
+ * taken stem cell is refilled as soon as its activation has answered (at most a second later): a
+ * container start beside the taken cell's /init and /run would compete with them for the CPU; a kind with a `reactive` configuration keeps
  * `increment × ⌊cold starts in the last ttl / threshold⌋` of them (within minCount..maxCount, and
  * initialCount during the first ttl), counting the cold starts no stem cell could serve, and removes
  * the ones unused for a ttl beyond that count.
  *
  * Worked example. Budget 1024 MB, actions of 256 MB, two stem cells of nodejs:20/256 MB (stem cells do
  * not count against the budget until taken). Invoke A: no warm container, takes stem cell #1 (256 MB
- * used), refill starts. Invoke B while A runs: takes stem cell #2 (512 MB). A finishes: its container
+ * used); its refill starts once A has answered. Invoke B while A runs: takes stem cell #2 (512 MB). A finishes: its container
  * is ready, warm for A. Invoke A again: warm hit, no /init. Five more distinct actions arrive at once:
  * C and D start cold (1024 MB used), E, F, G wait in the buffer; when A's container idles and a job is
  * waiting, the head job evicts it (LRU) and starts cold.
@@ -121,7 +122,12 @@ interface Entry extends Mutable<PooledContainer> {
   createdAt: number;
   pausing?: Promise<void>;
   timers: { pause?: NodeJS.Timeout; idle?: NodeJS.Timeout };
+  /** Taken from the stem cells: their refill waits for this container's first answer (`refillFor`). */
+  refill?: NodeJS.Timeout;
 }
+
+/** The longest a taken stem cell's replacement waits for the activation it serves to answer. */
+const stemRefillCapMs = 1_000;
 
 export interface PoolJob {
   warmKey: string;
@@ -317,7 +323,17 @@ export class ContainerPool {
    * waits this moment out rather than start a container of its own (see `place`).
    */
   resultOut(pc: PooledContainer): void {
-    this.entry(pc).finishing = true;
+    const c = this.entry(pc);
+    c.finishing = true;
+    this.refillFor(c);
+  }
+
+  /** Starts the replacement of the stem cell `c` was, if that has not happened yet. */
+  private refillFor(c: Entry): void {
+    if (c.refill === undefined) return;
+    clearTimeout(c.refill);
+    c.refill = undefined;
+    this.prewarm();
   }
 
   /** Every PooledContainer a runner holds is one of this pool's entries, handed out read-only. */
@@ -412,7 +428,10 @@ export class ContainerPool {
     for (const c of this.containers) {
       if (c.state === 'prewarmed' && c.kind === job.kind && c.memoryMB === job.memoryMB) {
         const claimed = this.claim(c, 'prewarm');
-        this.prewarm();
+        // Its replacement starts once this activation has answered (or after a second, for a long
+        // one): a container start beside its /init and /run would slow the very call it serves.
+        c.refill = setTimeout(() => this.refillFor(c), stemRefillCapMs);
+        c.refill.unref();
         return claimed;
       }
     }
@@ -496,6 +515,7 @@ export class ContainerPool {
       this.opts.log.warn({ err }, 'activation runner failed');
       c.doomed = true;
     } finally {
+      this.refillFor(c);
       c.active = Math.max(0, c.active - 1);
       const decision = rescheduled ? undefined : this.policy.ended(job.warmKey, this.now());
       if (c.active === 0 && c.state !== 'removing') {
