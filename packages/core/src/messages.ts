@@ -42,6 +42,11 @@ export const ActivationMessageSchema = z.object({
    * the bus still carries the completion. `token` authenticates the post.
    */
   replyTo: z.object({ url: z.string(), token: z.string() }).optional(),
+  /**
+   * The controller also posted this activation to the invoker's direct channel (or tried to): the
+   * bus copy is its write-behind log, and the invoker runs whichever copy comes first, once.
+   */
+  direct: z.boolean().optional(),
   /** Extra annotations for the record, e.g. causedBy. */
   annotations: z.array(keyValue).optional(),
   /**

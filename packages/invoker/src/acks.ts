@@ -1,8 +1,8 @@
 /**
- * Acks back to the controller that published the activation. A result alone goes straight to the
- * waiting controller when it offered a direct channel (one HTTP hop instead of a Kafka round trip);
- * the bus is the fallback, and always carries completions, which free the controller's slot and so
- * must not be lost.
+ * Acks back to the controller that published the activation. Results and completions go straight to
+ * the controller when it offered a direct channel (blocking activations: one HTTP hop instead of a
+ * Kafka round trip); the bus is the fallback whenever that post is not answered with 204, so a
+ * completion, which frees the controller's slot, is never lost (applying one twice does nothing).
  */
 import { Topics, type AckMessage, type ActivationMessage, type MessageBus } from '@whirl/core';
 import http from 'node:http';
@@ -20,7 +20,7 @@ export class AckSender {
 
   async send(msg: ActivationMessage, body: Pick<AckMessage, 'result' | 'completion'>): Promise<void> {
     const ack: AckMessage = { v: 1, transid: msg.transid, activationId: msg.activationId, invoker: this.invokerId, ...body };
-    if (msg.replyTo && body.result && !body.completion && (await postDirect(msg.replyTo, ack))) return;
+    if (msg.replyTo && (await postDirect(msg.replyTo, ack))) return;
     try {
       await this.bus.publish(Topics.completed(msg.controller), { object: ack });
     } catch (err) {

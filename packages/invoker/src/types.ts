@@ -53,4 +53,9 @@ export interface InvokerOptions {
    * registry, which an operator must allow explicitly.
    */
   pullImages?: boolean;
+  /**
+   * This invoker's direct channel (`POST /__whirl/activations`), advertised in its health pings:
+   * controllers post blocking activations there and keep the bus copy as the write-behind log.
+   */
+  direct?: { url: string; token: string };
 }
