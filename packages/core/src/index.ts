@@ -7,6 +7,7 @@ export * from './identity.js';
 export * from './ports.js';
 export * from './messages.js';
 export * from './config.js';
+export * from './config-fields.js';
 export * from './schemas.js';
 export * from './schedules.js';
 export * from './zip.js';
