@@ -14,6 +14,7 @@ import {
   encode,
   lostActivationRecord,
   newActivationId,
+  retryWithBackoff,
   type ActivationMessage,
   type EntityStore,
   type WhiskAction,
@@ -81,19 +82,22 @@ async function main(): Promise<void> {
       // The store may be down too (that may be why no ack came): keep trying for as long as an invoker
       // retries its own records, so the id reads back once the store is back.
       const giveUpAt = Date.now() + 600_000;
-      for (let attempt = 0; ; attempt++) {
-        try {
+      await retryWithBackoff(
+        async () => {
           if (await stores.activations.get(p.namespace, p.activationId)) return;
           await stores.activations.put([
             lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.'),
           ]);
-          return;
-        } catch (err) {
-          if (Date.now() >= giveUpAt) throw err;
-          if (attempt === 0) log.warn({ err, activationId: p.activationId }, 'could not record the lost activation yet; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
-        }
-      }
+        },
+        {
+          initialMs: 250,
+          maxMs: 2_000,
+          giveUp: () => Date.now() >= giveUpAt,
+          onRetry: (err, attempt) => {
+            if (attempt === 0) log.warn({ err, activationId: p.activationId }, 'could not record the lost activation yet; retrying');
+          },
+        },
+      );
     },
     sendTestActivation: async (invoker) => {
       const msg: ActivationMessage = {

@@ -15,3 +15,4 @@ export * from './usage.js';
 export * from './metrics.js';
 export * from './archive.js';
 export * from './state.js';
+export * from './retry.js';

@@ -15,7 +15,7 @@ import {
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
-import { ServiceUnavailableError, busBytes, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
+import { ServiceUnavailableError, busBytes, retryWithBackoff, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
 import { stderrBusLogger, type BusLogger } from './logger.js';
 
 /** Where the bus's warnings and kafkajs's own log lines go instead of the console. */
@@ -337,15 +337,12 @@ export class KafkaMessageBus implements MessageBus {
       if (restart || sub.isClosing || this.closed) return;
       void (async () => {
         await consumer.disconnect().catch(() => undefined);
-        for (let attempt = 0; !sub.isClosing && !this.closed; attempt++) {
-          try {
-            await this.startConsumer(sub, topic, group, handler, new Map());
-            return;
-          } catch (err) {
-            this.logger.warn({ err, topic, group }, 'restarting the consumer failed, retrying');
-            await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-          }
-        }
+        await retryWithBackoff(() => this.startConsumer(sub, topic, group, handler, new Map()), {
+          initialMs: 250,
+          maxMs: 5_000,
+          stopped: () => sub.isClosing || this.closed,
+          onRetry: (err) => this.logger.warn({ err, topic, group }, 'restarting the consumer failed, retrying'),
+        });
       })();
     });
     try {
