@@ -26,7 +26,7 @@ import { createEventSources } from './feeds/index.js';
 import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
 import { ControllerMetrics } from './metrics.js';
-import { ControllerConfigSchema } from './config.js';
+import { ControllerConfigSchema, controllerDefaultsFrom } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer } from './loadbalancer/sharding.js';
@@ -143,14 +143,7 @@ async function main(): Promise<void> {
       controllers: config.controllers,
       maxQueueMs: config.maxQueueMs,
       ...(config.adminKey !== undefined ? { adminKey: config.adminKey } : {}),
-      retentionDays: config.retentionDays,
-      retentionSweepMs: config.retentionSweepMs,
-      limits: {
-        invocationsPerMinute: config.invocationsPerMinute,
-        concurrentInvocations: config.concurrentInvocations,
-        firesPerMinute: config.firesPerMinute,
-        maxActionConcurrency: config.maxActionConcurrency,
-      },
+      ...controllerDefaultsFrom(config),
     }),
   );
   // Every controller caches entities; a write on one must reach the others' next read.
