@@ -8,7 +8,7 @@ import { ConfigError } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { loadManifest, ensureRuntimeImages } from '@whirl/runtimes';
 import { openCouchStores } from '@whirl/store';
-import { loadInvokerConfig } from './config.js';
+import { loadInvokerConfig, poolOptionsFrom } from './config.js';
 import { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
 import { Invoker } from './invoker.js';
 import { manifestRuntimeImages } from './runtime-images.js';
@@ -84,13 +84,7 @@ async function main(): Promise<void> {
     {
       id: String(config.id),
       owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`, // = `owner` below
-      userMemoryMB: config.userMemoryMB,
-      pauseGraceMs: config.pauseGraceMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      keepAlive: config.keepAlive,
-      keepAliveBinMs: config.keepAliveBinMs,
-      prewarm: config.prewarm,
-      pullImages: config.pullImages,
+      ...poolOptionsFrom(config),
       apiHost: config.apiHost,
       healthPingMs: 1_000,
       direct: { url: `${config.advertiseUrl ?? localUrl}/__whirl/activations`, token: directToken },

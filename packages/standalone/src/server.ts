@@ -38,7 +38,7 @@ import {
   installCatalog,
   manifestKinds,
 } from '@whirl/controller';
-import { DockerContainerFactory, Invoker, ProcessContainerFactory, manifestRuntimeImages, startReaper } from '@whirl/invoker';
+import { DockerContainerFactory, Invoker, ProcessContainerFactory, manifestRuntimeImages, poolOptionsFrom, startReaper } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
 import { ensureRuntimeImages, loadManifest } from '@whirl/runtimes';
 import { openSqliteJournal, openSqliteScheduleStore, openSqliteStateStore, openSqliteStores } from '@whirl/store';
@@ -112,13 +112,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     {
       id: '0',
       owner,
-      userMemoryMB: config.userMemoryMB,
-      pauseGraceMs: config.pauseGraceMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      keepAlive: config.keepAlive,
-      keepAliveBinMs: config.keepAliveBinMs,
-      prewarm: config.prewarm,
-      pullImages: config.pullImages,
+      ...poolOptionsFrom(config),
       apiHost: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     },
   );
