@@ -27,7 +27,7 @@ import { AckSender } from './acks.js';
 import { ActivationWriter } from './activation-writer.js';
 import { MessageChecks } from './checks.js';
 import { makeKeepAlivePolicy } from './keepalive.js';
-import { InvokerMetrics, type ColdStartReason } from './metrics.js';
+import { InvokerMetrics, poolOccupancy, type ColdStartReason } from './metrics.js';
 import { ContainerPool } from './pool.js';
 import { failedRecord } from './records.js';
 import { Msg } from './response.js';
@@ -175,12 +175,11 @@ export class Invoker {
 
   /** OpenWhisk's PingMessage: controllers track invoker health from these. */
   private async ping(isEnabled: boolean): Promise<void> {
-    const s = this.pool.stats();
     const ping = {
       name: { instance: Number(this.opts.id), userMemory: `${this.opts.userMemoryMB} MB`, instanceType: 'invoker', uniqueName: `invoker${this.opts.id}` },
       isEnabled,
       // Whirl: the pool's occupancy, so that controllers can show it (the console's operators view).
-      pool: { warm: s.warm, paused: s.paused, stemCells: s.prewarmed, busy: s.busy, usedMB: s.usedMB, budgetMB: this.opts.userMemoryMB, queued: s.buffered },
+      pool: poolOccupancy(this.pool.stats(), this.opts.userMemoryMB),
       ...(this.opts.direct ? { direct: this.opts.direct } : {}),
     };
     try {
