@@ -32,6 +32,7 @@ export class InvokerMetrics {
   private readonly memory: Gauge;
   private readonly storeWrite: Histogram;
   private readonly usageSamples: Counter;
+  private readonly messages: Counter;
   private pool: (() => PoolStats) | undefined;
 
   constructor(
@@ -99,6 +100,12 @@ export class InvokerMetrics {
       labelNames: ['invoker', 'outcome'],
       registers,
     });
+    this.messages = new Counter({
+      name: 'whirl_invoker_activation_messages_total',
+      help: 'Activation messages taken, by channel (bus, direct) and outcome (taken; duplicate: the second copy of one that came both ways; stopped).',
+      labelNames: ['invoker', 'via', 'outcome'],
+      registers,
+    });
     const id = this.invokerId;
     const budgetMB = this.userMemoryMB;
     const pools = (): { labels: Record<string, string>; pool: PoolOccupancy }[] => {
@@ -153,5 +160,9 @@ export class InvokerMetrics {
 
   usageSampled(ok: boolean): void {
     this.usageSamples.inc({ invoker: this.invokerId, outcome: ok ? 'ok' : 'unavailable' });
+  }
+
+  messageTaken(via: 'bus' | 'direct', outcome: 'taken' | 'duplicate' | 'stopped'): void {
+    this.messages.inc({ invoker: this.invokerId, via, outcome });
   }
 }
