@@ -8,18 +8,17 @@
  * Written for the Node.js scratch image (Node standard library only); the image adds /bin/sh and
  * /usr/bin/env so that shell scripts and `#!/usr/bin/env node` scripts run.
  */
-const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-// Images hold archive.js next to this file; in the source tree it is the Node.js proxy's.
-const { extractZip } = require(fs.existsSync(path.join(__dirname, 'archive.js')) ? './archive.js' : '../nodejs/archive.js');
+// Images hold archive.js and proxy-http.js next to this file; in the source tree they are the Node.js proxy's.
+const shared = (name) => (fs.existsSync(path.join(__dirname, name)) ? './' + name : '../nodejs/' + name);
+const { extractZip } = require(shared('archive.js'));
+const { serve } = require(shared('proxy-http.js'));
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
-const BODY_LIMIT = 48 * 1024 * 1024;
-const PORT = Number(process.env.__OW_PROXY_PORT || 8080);
 const ALLOW_CONCURRENT = process.env.__OW_ALLOW_CONCURRENT === 'true';
 const NOT_A_DICTIONARY = 'The action did not return a dictionary.';
 const MAX_ARG_BYTES = 128 * 1024 - 1;
@@ -171,71 +170,15 @@ async function runCode(body) {
   return { code: 200, body: result, markers: true };
 }
 
-function send(res, code, body) {
-  const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': payload.length });
-  res.end(payload);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > BODY_LIMIT) {
-        req.destroy();
-        reject(new Error('request entity too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-async function handle(req, res) {
-  const url = (req.url || '').split('?')[0];
-  if (req.method !== 'POST' || (url !== '/init' && url !== '/run')) {
-    req.resume();
-    send(res, 500, { error: 'Bad request.' });
-    return;
-  }
-  let body;
-  try {
-    const raw = await readBody(req);
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    proxyError(e && e.message ? e.message : e);
-    res.setHeader('Connection', 'close');
-    send(res, 500, { error: 'Bad request.' });
-    return;
-  }
+async function dispatch(url, body) {
   const outcome = url === '/init' ? initCode(body) : await runCode(body);
   if (outcome.markers) writeMarkers();
-  send(res, outcome.code, outcome.body);
+  return outcome;
 }
 
-const server = http.createServer((req, res) => {
-  handle(req, res).catch((e) => {
-    proxyError('[proxy] unexpected failure', e);
-    if (!res.headersSent) send(res, 500, { error: 'Internal error.' });
-  });
+serve(dispatch, proxyError, {
+  // A private directory on a shared host would otherwise pile up; SIGKILL still leaves it behind.
+  onExit: () => {
+    if (OWN_ACTION_DIR) fs.rmSync(ACTION_DIR, { recursive: true, force: true });
+  },
 });
-server.keepAliveTimeout = 0;
-server.requestTimeout = 0;
-server.headersTimeout = 0;
-server.timeout = 0;
-server.listen(PORT, '0.0.0.0');
-
-function shutdown() {
-  server.close();
-  process.exit(0);
-}
-// A private directory on a shared host would otherwise pile up; SIGKILL still leaves it behind.
-process.on('exit', () => {
-  if (OWN_ACTION_DIR) fs.rmSync(ACTION_DIR, { recursive: true, force: true });
-});
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);

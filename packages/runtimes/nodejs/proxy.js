@@ -6,7 +6,6 @@
  * so it may only use the Node standard library. Behaviour follows apache/openwhisk-runtime-nodejs
  * (see OPENWHISK-COMPAT.md §5) because the invoker and existing actions depend on its quirks.
  */
-const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -15,12 +14,10 @@ const Module = require('node:module');
 const { AsyncLocalStorage } = require('node:async_hooks');
 // Shared with the docker-skeleton proxy.
 const { extractZip, extractTar } = require('./archive.js');
+const { serve } = require('./proxy-http.js');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
-// Express' body-parser limit in the reference runtime is '48mb' (binary megabytes).
-const BODY_LIMIT = 48 * 1024 * 1024;
-const PORT = Number(process.env.__OW_PROXY_PORT || 8080);
 const ALLOW_CONCURRENT = process.env.__OW_ALLOW_CONCURRENT === 'true';
 
 // With several activations in the container at once, their output interleaves. Each line written
@@ -318,67 +315,9 @@ function runUser(args) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP
+// HTTP (shared with the docker skeleton: proxy-http.js)
 
-function send(res, code, body) {
-  let text;
-  try {
-    text = JSON.stringify(body);
-  } catch (e) {
-    code = 500;
-    text = JSON.stringify({ error: 'Internal error.' });
-  }
-  if (text === undefined) text = '{}';
-  const payload = Buffer.from(text, 'utf8');
-  res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': payload.length });
-  res.end(payload);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c) => {
-      if (failed) return;
-      size += c.length;
-      if (size > BODY_LIMIT) {
-        failed = true;
-        chunks.length = 0;
-        reject(new Error('request entity too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!failed) {
-        failed = true;
-        reject(e);
-      }
-    });
-  });
-}
-
-async function handle(req, res) {
-  const url = (req.url || '').split('?')[0];
-  if (req.method !== 'POST' || (url !== '/init' && url !== '/run')) {
-    req.resume();
-    send(res, 500, { error: 'Bad request.' });
-    return;
-  }
-  let body;
-  try {
-    const raw = await readBody(req);
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    proxyError(e && e.message ? e.message : e);
-    res.setHeader('Connection', 'close');
-    send(res, 500, { error: 'Bad request.' });
-    return;
-  }
+async function dispatch(url, body) {
   // /init output belongs to the activation that triggered it (its id is in the init env).
   const rawId = url === '/run' ? body && body.activation_id : body && body.value && body.value.env && body.value.env.__OW_ACTIVATION_ID;
   const id = typeof rawId === 'string' && /^[0-9a-f]{32}$/.test(rawId) ? rawId : undefined;
@@ -389,25 +328,7 @@ async function handle(req, res) {
   // this activation's logs is already in the stream.
   if (outcome.markers) writeMarkers(ctx);
   else if (ctx) flushPartialLines(ctx);
-  send(res, outcome.code, outcome.body);
+  return outcome;
 }
 
-const server = http.createServer((req, res) => {
-  handle(req, res).catch((e) => {
-    proxyError('[proxy] unexpected failure', e);
-    if (!res.headersSent) send(res, 500, { error: 'Internal error.' });
-  });
-});
-// The invoker keeps connections open across long pauses (docker pause) and long runs.
-server.keepAliveTimeout = 0;
-server.requestTimeout = 0;
-server.headersTimeout = 0;
-server.timeout = 0;
-server.listen(PORT, '0.0.0.0');
-
-function shutdown() {
-  server.close();
-  process.exit(0);
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+serve(dispatch, proxyError);

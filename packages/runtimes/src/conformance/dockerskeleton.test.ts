@@ -27,6 +27,8 @@ describeRuntimeConformance(`${skeletonImage} in Docker`, inDocker, {
   ...noDocker,
 });
 
+const nodeScriptEcho = '#!/usr/bin/env node\nconsole.log(process.argv[2]);\n';
+
 async function post(p: RunningProxy, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
   const r = await request(p.host, p.port, 'POST', path, JSON.stringify(body));
   return { status: r.status, json: JSON.parse(r.text) as unknown };
@@ -87,6 +89,23 @@ function skeletonSpecifics(name: string, start: StartProxy, opts: { skip?: strin
       await waitLines(q, 1);
       // The offending line is logged for the developer.
       expect(q.logs().map((l) => l.text)).toContain('[1, 2]');
+    });
+
+    it('drains an over-limit body with a 500 and keeps serving', async () => {
+      const p = await go(nodeScriptEcho);
+      // Past the 48 MiB limit: refused, but read to its end, so the caller gets an answer, not a reset.
+      const big = Buffer.alloc(48 * 1024 * 1024 + 1024, 0x20);
+      const r = await request(p.host, p.port, 'POST', '/run', big, 60_000);
+      expect({ status: r.status, json: JSON.parse(r.text) as unknown }).toEqual({ status: 500, json: { error: 'Bad request.' } });
+      expect(await post(p, '/run', { value: { after: 1 } })).toEqual({ status: 200, json: { after: 1 } });
+    });
+
+    it('answers a result it cannot serialise with a 500 and keeps serving', async () => {
+      // JSON.parse takes any depth, JSON.stringify does not: the proxy holds a result it cannot send.
+      const deep = `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+      const p = await go(`#!/usr/bin/env node\nconst p = JSON.parse(process.argv[2]);\nconsole.log(p.deep ? ${JSON.stringify(deep)} : JSON.stringify(p));\n`);
+      expect(await post(p, '/run', { value: { deep: true } })).toEqual({ status: 500, json: { error: 'Internal error.' } });
+      expect(await post(p, '/run', { value: { after: 2 } })).toEqual({ status: 200, json: { after: 2 } });
     });
 
     it('fails init when a zip has no exec', async () => {
