@@ -16,6 +16,7 @@ const { spawn } = require('node:child_process');
 const shared = (name) => (fs.existsSync(path.join(__dirname, name)) ? './' + name : '../nodejs/' + name);
 const { extractZip } = require(shared('archive.js'));
 const { serve } = require(shared('proxy-http.js'));
+const { activationLog } = require(shared('log-files.js'));
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
@@ -40,6 +41,25 @@ function writeMarkers() {
   process.stderr.write(SENTINEL + '\n');
 }
 
+/**
+ * Where an activation's output goes: its log file when the invoker asked for files (log-files.js),
+ * else stdout/stderr in one write per stream, so concurrent activations do not interleave within a
+ * block, sentinels neutralised.
+ */
+function logSink(log) {
+  const toStream = (stream, text) => stream.write(neutralize(text.endsWith('\n') ? text : text + '\n'));
+  return {
+    out(text) {
+      if (log) log.write('out', text.replace(/\n$/, '').split('\n'));
+      else toStream(process.stdout, text);
+    },
+    err(text) {
+      if (log) log.write('err', text.replace(/\n$/, '').split('\n'));
+      else toStream(process.stderr, text);
+    },
+  };
+}
+
 function proxyError(...parts) {
   process.stderr.write(parts.map(String).join(' ') + '\n');
 }
@@ -48,10 +68,10 @@ let status = 'ready';
 let initialized = false;
 let running = 0;
 
-function initCode(body) {
+function initCode(body, sink) {
   if (initialized || status !== 'ready') {
     const msg = initialized ? 'Cannot initialize the action more than once.' : 'System not ready, status is ' + status + '.';
-    proxyError('Internal system error:', msg);
+    sink.err('Internal system error: ' + msg);
     return { code: 403, body: { error: msg }, markers: false };
   }
   const message = body && typeof body === 'object' && body.value && typeof body.value === 'object' ? body.value : {};
@@ -76,19 +96,19 @@ function initCode(body) {
     }
     fs.chmodSync(EXEC, 0o755);
   } catch (error) {
-    proxyError('Error during initialization:', error);
+    sink.err('Error during initialization: ' + String(error));
     return { code: 502, body: { error: 'Initialization has failed due to: ' + String(error) }, markers: true };
   }
   initialized = true;
   return { code: 200, body: { OK: true }, markers: false };
 }
 
-function execute(value, env) {
+function execute(value, env, sink) {
   return new Promise((resolve) => {
     const input = JSON.stringify(value);
     // Linux caps one argv string at 128 KiB (E2BIG); larger parameters go on stdin only.
     const inArgv = Buffer.byteLength(input) < MAX_ARG_BYTES;
-    if (!inArgv) proxyError('The parameters exceed ' + MAX_ARG_BYTES + ' bytes; they are passed on stdin only.');
+    if (!inArgv) sink.err('The parameters exceed ' + MAX_ARG_BYTES + ' bytes; they are passed on stdin only.');
     let child;
     try {
       child = spawn(EXEC, inArgv ? [input] : [], { cwd: ACTION_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -110,14 +130,15 @@ function execute(value, env) {
   });
 }
 
-async function runCode(body) {
+async function runCode(body, log) {
+  const sink = logSink(log);
   if (!initialized || status !== 'ready') {
     const msg = !initialized ? 'System not initialized.' : 'System not ready, status is ' + status + '.';
-    proxyError('Internal system error:', msg);
+    sink.err('Internal system error: ' + msg);
     return { code: 403, body: { error: msg }, markers: true };
   }
   if (running > 0 && !ALLOW_CONCURRENT) {
-    proxyError('Internal system error: System not ready, status is running.');
+    sink.err('Internal system error: System not ready, status is running.');
     // No sentinels: they would cut the running activation's logs short.
     return { code: 403, body: { error: 'System not ready, status is running.' }, markers: false };
   }
@@ -133,19 +154,18 @@ async function runCode(body) {
   running++;
   let r;
   try {
-    r = await execute(msg.value, env);
+    r = await execute(msg.value, env, sink);
   } finally {
     running--;
   }
   if (r.spawnError) {
-    proxyError('Cannot run the action:', r.spawnError.message || r.spawnError);
+    sink.err('Cannot run the action: ' + (r.spawnError.message || r.spawnError));
     return { code: 502, body: { error: 'The action could not be executed: ' + (r.spawnError.code || r.spawnError.message) }, markers: true };
   }
   const lines = r.stdout.replace(/\s+$/, '').split('\n');
   const last = lines.pop() ?? '';
-  // One write per stream, so concurrent activations do not interleave within a log block.
-  if (lines.length > 0) process.stdout.write(neutralize(lines.join('\n')) + '\n');
-  if (r.stderr !== '') process.stderr.write(neutralize(r.stderr.endsWith('\n') ? r.stderr : r.stderr + '\n'));
+  if (lines.length > 0) sink.out(lines.join('\n'));
+  if (r.stderr !== '') sink.err(r.stderr);
   if (r.code !== 0) {
     const detail = r.signal ? 'was killed by ' + r.signal : 'exited with code ' + r.code;
     const tail = r.stderr
@@ -164,15 +184,20 @@ async function runCode(body) {
   }
   if (result === null || typeof result !== 'object' || Array.isArray(result)) {
     // actionproxy.py logs the offending line, so the developer can see what came out.
-    if (last !== '') process.stdout.write(neutralize(last) + '\n');
+    if (last !== '') sink.out(last);
     return { code: 502, body: { error: NOT_A_DICTIONARY }, markers: true };
   }
   return { code: 200, body: result, markers: true };
 }
 
 async function dispatch(url, body) {
-  const outcome = url === '/init' ? initCode(body) : await runCode(body);
-  if (outcome.markers) writeMarkers();
+  // /init output belongs to the activation that triggered it (its id is in the init env).
+  const id = url === '/run' ? body && body.activation_id : body && body.value && body.value.env && body.value.env.__OW_ACTIVATION_ID;
+  const log = activationLog(id);
+  const outcome = url === '/init' ? initCode(body, logSink(log)) : await runCode(body, log);
+  // A log file needs no sentinels: the answer that follows says it is complete.
+  if (log) log.close();
+  else if (outcome.markers) writeMarkers();
   return outcome;
 }
 

@@ -15,6 +15,7 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 // Shared with the docker-skeleton proxy.
 const { extractZip, extractTar } = require('./archive.js');
 const { serve } = require('./proxy-http.js');
+const { LOG_FILES, activationLog } = require('./log-files.js');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const FAKE_SENTINEL_SUFFIX = ' (printed by the action)';
@@ -23,6 +24,8 @@ const ALLOW_CONCURRENT = process.env.__OW_ALLOW_CONCURRENT === 'true';
 // With several activations in the container at once, their output interleaves. Each line written
 // while an activation runs is then tagged with its id (`\x1e<id>\x1f<line>`), and its sentinels too,
 // so the invoker can attribute every line; partial lines are held per activation until complete.
+// With log files (log-files.js), each activation's lines go to its own file instead; what it prints
+// after its answer (a timer it left behind) goes to stdout, untagged, where no activation collects it.
 const activationContext = new AsyncLocalStorage();
 
 // ---------------------------------------------------------------------------------------------
@@ -53,15 +56,16 @@ function guardStream(stream) {
     return out;
   }
   function guardedWrite(chunk, encoding, cb) {
-    const ctx = ALLOW_CONCURRENT ? activationContext.getStore() : undefined;
-    if (ctx) {
+    const ctx = ALLOW_CONCURRENT || LOG_FILES ? activationContext.getStore() : undefined;
+    if (ctx && !(ctx.log && ctx.done)) {
       try {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
         const key = stream === process.stdout ? 'out' : 'err';
         const pending = ctx[key] + neutralize(text);
         const lines = pending.split('\n');
         ctx[key] = lines.pop();
-        if (lines.length > 0) raw(lines.map((l) => '\x1e' + ctx.id + '\x1f' + l + '\n').join(''));
+        if (ctx.log) ctx.log.write(key, lines);
+        else if (lines.length > 0) raw(lines.map((l) => '\x1e' + ctx.id + '\x1f' + l + '\n').join(''));
         if (typeof encoding === 'function') encoding();
         else if (typeof cb === 'function') cb();
         return true;
@@ -101,8 +105,15 @@ function guardStream(stream) {
 const outGuard = guardStream(process.stdout);
 const errGuard = guardStream(process.stderr);
 
-/** A line the action left unfinished still belongs to it: end it, tagged. */
+/** A line the action left unfinished still belongs to it: end it, tagged (or in its file). */
 function flushPartialLines(ctx) {
+  if (ctx.log) {
+    if (ctx.out !== '') ctx.log.write('out', [ctx.out]);
+    if (ctx.err !== '') ctx.log.write('err', [ctx.err]);
+    ctx.out = '';
+    ctx.err = '';
+    return;
+  }
   const tag = '\x1e' + ctx.id + '\x1f';
   if (ctx.out !== '') outGuard.raw(tag + ctx.out + '\n');
   if (ctx.err !== '') errGuard.raw(tag + ctx.err + '\n');
@@ -111,6 +122,11 @@ function flushPartialLines(ctx) {
 }
 
 function writeMarkers(ctx) {
+  // A log file needs no end marker: the answer that follows says it is complete.
+  if (ctx && ctx.log) {
+    flushPartialLines(ctx);
+    return;
+  }
   if (ctx) {
     const tag = '\x1e' + ctx.id + '\x1f';
     flushPartialLines(ctx);
@@ -125,7 +141,11 @@ function writeMarkers(ctx) {
 }
 
 function proxyError(...args) {
-  errGuard.raw(args.map((a) => (typeof a === 'string' ? a : require('node:util').inspect(a))).join(' ') + '\n');
+  const text = args.map((a) => (typeof a === 'string' ? a : require('node:util').inspect(a))).join(' ');
+  // Within an activation that logs to a file, its errors are its logs (as on stderr without files).
+  const ctx = LOG_FILES ? activationContext.getStore() : undefined;
+  if (ctx && ctx.log && !ctx.done) ctx.log.write('err', text.split('\n'));
+  else errGuard.raw(text + '\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,13 +341,18 @@ async function dispatch(url, body) {
   // /init output belongs to the activation that triggered it (its id is in the init env).
   const rawId = url === '/run' ? body && body.activation_id : body && body.value && body.value.env && body.value.env.__OW_ACTIVATION_ID;
   const id = typeof rawId === 'string' && /^[0-9a-f]{32}$/.test(rawId) ? rawId : undefined;
-  const ctx = ALLOW_CONCURRENT && id ? { id, out: '', err: '' } : undefined;
+  const log = activationLog(id);
+  const ctx = (ALLOW_CONCURRENT || log) && id ? { id, out: '', err: '', log, done: false } : undefined;
   const work = () => (url === '/init' ? initCode(body) : runCode(body));
   const outcome = ctx ? await activationContext.run(ctx, work) : await work();
   // Sentinels go out before the response so that, once the invoker has its answer, the end of
   // this activation's logs is already in the stream.
   if (outcome.markers) writeMarkers(ctx);
   else if (ctx) flushPartialLines(ctx);
+  if (log) {
+    ctx.done = true;
+    log.close();
+  }
   return outcome;
 }
 

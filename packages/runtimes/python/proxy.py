@@ -10,9 +10,11 @@ import importlib.util
 import io
 import json
 import os
+import socketserver
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,15 +24,103 @@ FAKE_SENTINEL_SUFFIX = " (printed by the action)"
 BODY_LIMIT = 48 * 1024 * 1024
 PORT = int(os.environ.get("__OW_PROXY_PORT") or 8080)
 ALLOW_CONCURRENT = os.environ.get("__OW_ALLOW_CONCURRENT") == "true"
+# Whirl's invoker (runtimes.json `capabilities`): a Unix socket to serve on besides the port, and a
+# directory for one log file per activation instead of stdout/stderr. Same rules and file format as
+# the Node proxies' proxy-http.js and log-files.js. Taken out of the environment the action inherits.
+WHIRL_DIR = "/whirl"
+_socket_env = os.environ.pop("WHIRL_PROXY_SOCKET", None)
+SOCKET_PATH = (_socket_env or None) if _socket_env is not None else (os.path.join(WHIRL_DIR, "proxy.sock") if os.path.isdir(WHIRL_DIR) else None)
+LOG_DIR = os.environ.pop("WHIRL_PROXY_LOG_DIR", None) or None
+LOG_CAP = 10 * 1024 * 1024 + 1
+if LOG_DIR is not None:
+    os.makedirs(LOG_DIR, exist_ok=True)
+
+
+class ActivationLog:
+    """Appends `<o|e><epoch ns> <text>` records to `<LOG_DIR>/<activation id>`; `c<ns> ` when cut."""
+
+    def __init__(self, activation_id):
+        self.file = os.path.join(LOG_DIR, activation_id)
+        self.fd = None
+        self.used = 0
+        self.cut = False
+        self.done = False
+        self.partial = {"o": "", "e": ""}
+        self.lock = threading.Lock()
+
+    def write(self, stream, text):
+        with self.lock:
+            if self.done or self.cut:
+                return
+            pending = self.partial[stream] + text
+            lines = pending.split("\n")
+            self.partial[stream] = lines.pop()
+            self._append(stream, lines)
+
+    def _append(self, stream, lines):
+        if not lines:
+            return
+        stamp = str(time.time_ns())
+        out = []
+        for line in lines:
+            out.append(stream + stamp + " " + line + "\n")
+            self.used += len(line.encode("utf-8", "backslashreplace")) + 1
+            if self.used > LOG_CAP:
+                out.append("c" + stamp + " \n")
+                self.cut = True
+                break
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.write(self.fd, "".join(out).encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass  # a full disk must not fail the activation; its logs are then incomplete
+
+    def close(self):
+        with self.lock:
+            for stream in ("o", "e"):
+                if self.partial[stream] != "" and not self.cut:
+                    self._append(stream, [self.partial[stream]])
+                self.partial[stream] = ""
+            self.done = True
+            if self.fd is not None:
+                try:
+                    os.close(self.fd)
+                except OSError:
+                    pass
+                self.fd = None
+
+
+_activation = threading.local()
+_active_logs = set()
+_active_lock = threading.Lock()
+
+
+def activation_log(activation_id):
+    if LOG_DIR is None or not isinstance(activation_id, str) or len(activation_id) != 32:
+        return None
+    if any(c not in "0123456789abcdef" for c in activation_id):
+        return None
+    return ActivationLog(activation_id)
+
+
+def current_log():
+    """The log of the activation this thread runs; else the only one running (threads the action started)."""
+    log = getattr(_activation, "log", None)
+    if log is not None:
+        return log
+    with _active_lock:
+        return next(iter(_active_logs)) if len(_active_logs) == 1 else None
 
 
 class GuardedStream(io.TextIOBase):
     """Alters sentinel lines the action prints: the invoker ends log collection at the sentinel, so
     a forged one could hide or invent log lines. The proxy writes its own through `raw`."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, stream):
         super().__init__()
         self.raw = raw
+        self._stream = stream
         self._tail = ""
         self._lock = threading.Lock()
 
@@ -56,7 +146,12 @@ class GuardedStream(io.TextIOBase):
         if not isinstance(text, str):
             return self.raw.write(text)
         with self._lock:
-            self.raw.write(self._neutralize(text))
+            text_out = self._neutralize(text)
+            log = current_log() if LOG_DIR is not None else None
+            if log is not None and not log.done:
+                log.write("o" if self._stream == "o" else "e", text_out)
+            else:
+                self.raw.write(text_out)
         return len(text)
 
     def flush(self):
@@ -87,8 +182,8 @@ class GuardedStream(io.TextIOBase):
 for _raw in (sys.stdout, sys.stderr):
     # Action output must not fail on a C locale; the invoker reads the logs as UTF-8.
     _raw.reconfigure(encoding="utf-8", errors="backslashreplace")
-sys.stdout = GuardedStream(sys.stdout)
-sys.stderr = GuardedStream(sys.stderr)
+sys.stdout = GuardedStream(sys.stdout, "o")
+sys.stderr = GuardedStream(sys.stderr, "e")
 _marker_lock = threading.Lock()
 
 
@@ -104,7 +199,13 @@ def write_markers():
 
 
 def proxy_error(*parts):
-    sys.stderr.raw.write(" ".join(str(p) for p in parts) + "\n")
+    text = " ".join(str(p) for p in parts) + "\n"
+    # Within an activation that logs to a file, its errors are its logs (as on stderr without files).
+    log = getattr(_activation, "log", None)
+    if log is not None and not log.done:
+        log.write("e", text)
+        return
+    sys.stderr.raw.write(text)
     sys.stderr.raw.flush()
 
 
@@ -329,10 +430,33 @@ class Handler(BaseHTTPRequestHandler):
             proxy_error(e)
             self._bad()
             return
-        code, result, markers = init_code(body) if path == "/init" else run_code(body)
+        # /init output belongs to the activation that triggered it (its id is in the init env).
+        if path == "/run":
+            activation_id = body.get("activation_id") if isinstance(body, dict) else None
+        else:
+            value = body.get("value") if isinstance(body, dict) else None
+            env = value.get("env") if isinstance(value, dict) else None
+            activation_id = env.get("__OW_ACTIVATION_ID") if isinstance(env, dict) else None
+        log = activation_log(activation_id)
+        if log is not None:
+            _activation.log = log
+            with _active_lock:
+                _active_logs.add(log)
+        try:
+            code, result, markers = init_code(body) if path == "/init" else run_code(body)
+        finally:
+            if log is not None:
+                # Buffered output first, so it lands in the file, not after it.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                _activation.log = None
+                with _active_lock:
+                    _active_logs.discard(log)
+                log.close()
         # Sentinels go out before the response, so that once the invoker has its answer the end of
-        # this activation's logs is already in the stream.
-        if markers:
+        # this activation's logs is already in the stream. A log file needs none: the answer says it
+        # is complete.
+        if markers and log is None:
             write_markers()
         self._send(code, result)
 
@@ -342,8 +466,29 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+class UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):
+        conn, _ = super().get_request()
+        # BaseHTTPRequestHandler expects a (host, port) client address.
+        return conn, ("local", 0)
+
+
 def main():
     server = Server(("0.0.0.0", PORT), Handler)
+    if SOCKET_PATH is not None:
+        try:
+            os.unlink(SOCKET_PATH)
+        except OSError:
+            pass
+        try:
+            unix = UnixServer(SOCKET_PATH, Handler)
+            # The invoker may run as another user than the action (the directory is private to both).
+            os.chmod(SOCKET_PATH, 0o777)
+            threading.Thread(target=unix.serve_forever, daemon=True).start()
+        except OSError as e:
+            proxy_error("[proxy] cannot listen on", SOCKET_PATH + ":", e)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildableImages,
   controllerRuntimesView,
+  imageCapabilities,
   imageName,
   loadManifest,
   parseDurationMs,
@@ -18,8 +19,20 @@ describe('runtime manifest', () => {
   it('loads the bundled manifest', () => {
     const m = loadManifest();
     expect(Object.keys(m.runtimes)).toEqual(expect.arrayContaining(['nodejs', 'python']));
-    expect(m.blackboxes).toEqual([{ prefix: 'whirl', name: 'dockerskeleton', tag: 'latest', build: 'dockerskeleton' }]);
+    expect(m.blackboxes).toEqual([
+      { prefix: 'whirl', name: 'dockerskeleton', tag: 'latest', build: 'dockerskeleton', capabilities: { socket: true, logFiles: true } },
+    ]);
     expect(Object.keys(m.builds).sort()).toEqual(['dockerskeleton', 'nodejs', 'python']);
+  });
+
+  it("says what each image's proxy speaks besides TCP: Whirl's own the socket and log files, others nothing", () => {
+    expect(imageCapabilities('whirl/action-nodejs-v20:latest')).toEqual({ socket: true, logFiles: true });
+    expect(imageCapabilities('whirl/action-python-v3.11:latest')).toEqual({ socket: true, logFiles: true });
+    expect(imageCapabilities('whirl/dockerskeleton:latest')).toEqual({ socket: true, logFiles: true });
+    expect(imageCapabilities('openwhisk/action-nodejs-v20:latest')).toEqual({ socket: false, logFiles: false });
+    const m = loadManifest();
+    const plain = { ...m, blackboxes: m.blackboxes.map(({ capabilities: _, ...b }) => b) };
+    expect(imageCapabilities('whirl/dockerskeleton:latest', plain)).toEqual({ socket: false, logFiles: false });
   });
 
   it('resolves kinds, including family:default', () => {

@@ -12,8 +12,17 @@ const imageSchema = z.object({
   tag: z.string().min(1).optional(),
 });
 
+/**
+ * Whirl's addition to OpenWhisk's entries: what an image's proxy speaks besides the OpenWhisk action
+ * protocol on port 8080. `socket`: it also serves /init and /run on `/whirl/proxy.sock` when the
+ * invoker mounts `/whirl` (no port proxy on the warm path). `logFiles`: given WHIRL_PROXY_LOG_DIR, it
+ * writes each activation's output to a file of its own there instead of stdout/stderr (no log stream).
+ * Both default to false: a foreign OpenWhisk image is reached over TCP and logs through Docker.
+ */
+const capabilitiesSchema = z.object({ socket: z.boolean().default(false), logFiles: z.boolean().default(false) });
+
 /** Whirl's addition to OpenWhisk's blackbox entries: which `builds` recipe makes the image offline. */
-const blackboxSchema = imageSchema.extend({ build: z.string().min(1).optional() });
+const blackboxSchema = imageSchema.extend({ build: z.string().min(1).optional(), capabilities: capabilitiesSchema.optional() });
 
 /**
  * How the offline builder assembles an image `FROM scratch` (Whirl-specific; OpenWhisk pulls its
@@ -49,6 +58,7 @@ const runtimeEntrySchema = z.object({
   attached: z.object({ attachmentName: z.string(), attachmentType: z.string() }).optional(),
   requireMain: z.boolean().optional(),
   stemCells: z.array(stemCellSchema).optional(),
+  capabilities: capabilitiesSchema.optional(),
 });
 
 const manifestSchema = z
@@ -85,6 +95,7 @@ export type BuildRecipe = z.infer<typeof buildSchema>;
 export type StemCellConfig = z.infer<typeof stemCellSchema>;
 export type RuntimeEntry = z.infer<typeof runtimeEntrySchema>;
 export type RuntimeManifest = z.infer<typeof manifestSchema>;
+export type ImageCapabilities = z.infer<typeof capabilitiesSchema>;
 
 export interface StemCell {
   kind: string;
@@ -253,4 +264,15 @@ export function buildableImages(manifest: RuntimeManifest = loadManifest()): Bui
     byImage.set(image, { image, family, kinds: ['blackbox'], build: b.build === undefined ? undefined : manifest.builds[b.build] });
   }
   return [...byImage.values()];
+}
+
+const NO_CAPABILITIES: ImageCapabilities = Object.freeze({ socket: false, logFiles: false });
+
+/** What an image's proxy speaks besides TCP port 8080 (see `capabilities`); nothing for images the manifest does not list. */
+export function imageCapabilities(image: string, manifest: RuntimeManifest = loadManifest()): ImageCapabilities {
+  for (const entries of Object.values(manifest.runtimes)) {
+    for (const e of entries) if (imageName(e) === image) return e.capabilities ?? NO_CAPABILITIES;
+  }
+  for (const b of manifest.blackboxes) if (imageName({ image: b }) === image) return b.capabilities ?? NO_CAPABILITIES;
+  return NO_CAPABILITIES;
 }

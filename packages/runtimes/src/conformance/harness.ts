@@ -20,6 +20,8 @@ export interface LogLine {
 export interface RunningProxy {
   host: string;
   port: number;
+  /** When set, requests go to this Unix socket instead of host:port (Whirl's proxies serve on both). */
+  socketPath?: string;
   logs(): LogLine[];
   stop(): Promise<void>;
 }
@@ -58,13 +60,20 @@ export interface HttpResult {
 }
 
 /** One request on its own connection, so a proxy dying mid-request shows as a rejected promise. */
-export function request(host: string, port: number, method: string, path: string, body?: string | Buffer, timeoutMs = 15_000): Promise<HttpResult> {
+export function request(
+  host: string,
+  port: number,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  timeoutMs = 15_000,
+  socketPath?: string,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     const req = http.request(
       {
-        host,
-        port,
+        ...(socketPath !== undefined ? { socketPath } : { host, port }),
         path,
         method,
         agent: false,

@@ -61,7 +61,7 @@ class Client {
   constructor(readonly proxy: RunningProxy) {}
 
   async post(path: string, body: unknown): Promise<Reply> {
-    const r = await request(this.proxy.host, this.proxy.port, 'POST', path, JSON.stringify(body));
+    const r = await request(this.proxy.host, this.proxy.port, 'POST', path, JSON.stringify(body), undefined, this.proxy.socketPath);
     let json: unknown;
     try {
       json = JSON.parse(r.text);
@@ -143,7 +143,7 @@ export function describeRuntimeConformance(name: string, startProxy: StartProxy,
         json: { error: 'Missing main/no code to execute.' },
       });
       expect(await p.post('/nope', {})).toEqual({ status: 500, json: { error: 'Bad request.' } });
-      const bad = await request(p.proxy.host, p.proxy.port, 'POST', '/run', '{not json');
+      const bad = await request(p.proxy.host, p.proxy.port, 'POST', '/run', '{not json', undefined, p.proxy.socketPath);
       expect(bad.status).toBe(500);
       expect((await p.init(fx.echo)).status).toBe(200);
       expect((await p.run('a string')).status).toBe(403);
