@@ -139,6 +139,22 @@ export interface LogLine {
   text: string;
 }
 
+/** An activation's logs as stored in its record: formatted lines, within the limits. */
+export interface CollectedLogs {
+  /** `<RFC3339 time padded to 30> <stream>: <text>`, truncation notices included. */
+  lines: string[];
+  truncated: boolean;
+  /** False when collection gave up before the runtime's end of the activation (lines may be missing). */
+  complete: boolean;
+}
+
+/** The bounds of one activation's logs. */
+export interface LogLimits {
+  limitBytes: number;
+  /** Most lines kept (the namespace's maxLogLines); a truncation line says so. */
+  limitLines?: number;
+}
+
 export interface ContainerSpec {
   /** Unique, e.g. `whirl0_3f9a1c_12_guest_hello` (invoker, owner token, sequence); only [A-Za-z0-9_.-]. */
   name: string;
@@ -155,8 +171,23 @@ export interface Container {
   /** Where the action proxy listens (`/init`, `/run`). */
   readonly host: string;
   readonly port: number;
-  /** Every line the container prints, in order, from its start. */
+  /**
+   * The Unix socket the proxy also serves on (Whirl's runtimes in a directory the factory mounted);
+   * when set, callers use it instead of host:port (no port proxy in the way). Absent: TCP only.
+   */
+  readonly socketPath?: string;
+  /**
+   * Every line the container prints, in order, from its start. A container with
+   * `readActivationLogs` may print nothing here: its activations log to files instead.
+   */
   onLog(listener: (line: LogLine) => void): void;
+  /**
+   * Present when the proxy writes each activation's output to a file of its own instead of
+   * stdout/stderr (no log stream). Call it once the activation has answered (or its container died):
+   * it reads that activation's lines in one pass, bounded by `limits`, and removes the file. Lines the
+   * action printed elsewhere (another activation, after its answer) are never in it.
+   */
+  readActivationLogs?(activationId: string, limits: LogLimits): Promise<CollectedLogs>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   /** Resolves once the container is gone; idempotent. */

@@ -14,21 +14,14 @@
  * and are dropped in that mode.
  * Collection stops after `idleMs` without a line, or `maxMs` in all, and then says logs may be missing.
  */
-import type { Container, LogLine } from '@whirl/core';
+import type { CollectedLogs, Container, LogLimits, LogLine } from '@whirl/core';
 
 export const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const TAG = /^\x1e([0-9a-f]{32})\x1f/;
 
-export interface CollectedLogs {
-  lines: string[];
-  truncated: boolean;
-  complete: boolean;
-}
+export type { CollectedLogs };
 
-export interface CollectOptions {
-  limitBytes: number;
-  /** Most lines kept (the namespace's maxLogLines); a truncation line says so. */
-  limitLines?: number;
+export interface CollectOptions extends LogLimits {
   idleMs: number;
   maxMs: number;
   waitForSentinels: boolean;
@@ -41,6 +34,47 @@ export interface CollectOptions {
 export function formatLine(l: LogLine): string {
   const ts = l.iso ?? new Date(l.time).toISOString();
   return `${ts.padEnd(30)} ${l.stream}: ${l.text}`;
+}
+
+/**
+ * An activation's log lines within its limits: the first line past the line or byte limit becomes a
+ * truncation notice, and nothing after it is kept. Shared by the stream collector below and the
+ * log-file reader (factory/log-files.ts), so both truncate alike.
+ */
+export class LogLimiter {
+  readonly lines: string[] = [];
+  private bytes = 0;
+  truncated = false;
+
+  constructor(private readonly limits: LogLimits) {}
+
+  /** Adds a line; false once truncated (later lines are ignored). */
+  add(l: LogLine): boolean {
+    if (this.truncated) return false;
+    const size = Buffer.byteLength(l.text);
+    if (this.limits.limitLines !== undefined && this.lines.length >= this.limits.limitLines) {
+      this.cut(l, `Logs were truncated because the number of lines exceeds the limit of ${this.limits.limitLines} lines.`);
+      return false;
+    }
+    if (this.bytes + size > this.limits.limitBytes) {
+      this.cutBytes(l);
+      return false;
+    }
+    this.bytes += size;
+    this.lines.push(formatLine(l));
+    return true;
+  }
+
+  /** Truncates for size at `l` (also when the runtime itself stopped writing past every limit). */
+  cutBytes(l: Pick<LogLine, 'time' | 'iso'>): void {
+    this.cut(l, `Logs were truncated because the total bytes size exceeds the limit of ${this.limits.limitBytes} bytes.`);
+  }
+
+  private cut(l: Pick<LogLine, 'time' | 'iso'>, text: string): void {
+    if (this.truncated) return;
+    this.truncated = true;
+    this.lines.push(formatLine({ ...l, stream: 'stderr', text }));
+  }
 }
 
 export class LogBuffer {
@@ -91,9 +125,8 @@ export class LogBuffer {
   }
 
   private async scan(opts: CollectOptions, start: number): Promise<CollectedLogs> {
-    const out: string[] = [];
-    let bytes = 0;
-    let truncated = false;
+    const kept = new LogLimiter(opts);
+    const out = kept.lines;
     const seen = { stdout: false, stderr: false };
     const started = Date.now();
     let lastActivity = started;
@@ -108,30 +141,17 @@ export class LogBuffer {
         lastActivity = Date.now();
         if (l.text === SENTINEL) {
           seen[l.stream] = true;
-          if (seen.stdout && seen.stderr) return { lines: out, truncated, complete: true };
+          if (seen.stdout && seen.stderr) return { lines: out, truncated: kept.truncated, complete: true };
           continue;
         }
-        if (truncated) continue;
-        const size = Buffer.byteLength(l.text);
-        if (opts.limitLines !== undefined && out.length >= opts.limitLines) {
-          truncated = true;
-          out.push(formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the number of lines exceeds the limit of ${opts.limitLines} lines.` }));
-          continue;
-        }
-        if (bytes + size > opts.limitBytes) {
-          truncated = true;
-          out.push(formatLine({ ...l, stream: 'stderr', text: `Logs were truncated because the total bytes size exceeds the limit of ${opts.limitBytes} bytes.` }));
-          continue;
-        }
-        bytes += size;
-        out.push(formatLine(l));
+        kept.add(l);
       }
-      if (!opts.waitForSentinels) return { lines: out, truncated, complete: true };
+      if (!opts.waitForSentinels) return { lines: out, truncated: kept.truncated, complete: true };
       const now = Date.now();
       const remaining = Math.min(lastActivity + opts.idleMs, started + opts.maxMs) - now;
       if (remaining <= 0) {
         out.push(formatLine({ time: now, stream: 'stderr', text: 'There was an issue while collecting your logs. Data might be missing.' }));
-        return { lines: out, truncated, complete: false };
+        return { lines: out, truncated: kept.truncated, complete: false };
       }
       await new Promise<void>((resolve) => {
         const wake = (): void => {

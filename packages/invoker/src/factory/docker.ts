@@ -1,11 +1,25 @@
 /**
  * ContainerFactory on a Docker daemon (the production adapter).
+ *
+ * Every container's proxy is reachable over TCP on its port 8080 (published on the host's 127.0.0.1,
+ * or its address on the network), which is all an OpenWhisk image offers. Given a `stateDir`, the
+ * factory also gives each container whose image says so in the runtime manifest (`capabilities`) a
+ * directory of its own, `<stateDir>/<random>`, mounted at /whirl: Whirl's proxies then serve on
+ * /whirl/proxy.sock as well (the handle's `socketPath`; no docker-proxy process between the invoker
+ * and the container), and with `logFiles` write each activation's logs to /whirl/logs/<id> instead of
+ * stdout (the handle's `readActivationLogs`; no attach stream through the daemon). The directory is
+ * removed with the container.
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
-import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
+import type { CollectedLogs, Container, ContainerFactory, ContainerSpec, LogLimits, LogLine, UsageMeter } from '@whirl/core';
+import { imageCapabilities, type ImageCapabilities } from '@whirl/runtimes';
 import { locateCgroup, startCgroupMeter, type CgroupLocation } from './cgroup.js';
+import { makeContainerDir, MAX_SOCKET_PATH, WHIRL_MOUNT } from './channel.js';
 import { ACTION_NETWORK, prepareActionNetwork } from './isolation.js';
+import { readActivationLogFile } from './log-files.js';
 import { LogHub } from './logs.js';
 
 export interface DockerContainerFactoryOptions {
@@ -28,6 +42,16 @@ export interface DockerContainerFactoryOptions {
    * invoker itself runs in a container attached to that network, as in docker-compose).
    */
   reach?: 'published' | 'network';
+  /**
+   * The invoker's own directory for per-container directories mounted at /whirl (see the header).
+   * Only with `reach: 'published'`: the daemon must see the invoker's paths. Unset: TCP and the
+   * attach stream for every container.
+   */
+  stateDir?: string;
+  /** Let images that can (manifest `capabilities.logFiles`) log to files in their directory. @default false */
+  logFiles?: boolean;
+  /** What an image's proxy speaks besides TCP. @default the bundled manifest's `imageCapabilities` */
+  capabilities?: (image: string) => ImageCapabilities;
 }
 
 const PROXY_PORT = '8080/tcp';
@@ -46,6 +70,9 @@ export class DockerContainerFactory implements ContainerFactory {
   private readonly userMemoryMB: number;
   private readonly reach: 'published' | 'network';
   private readonly warn: (message: string) => void;
+  private readonly stateDir: string | undefined;
+  private readonly logFiles: boolean;
+  private readonly capabilities: (image: string) => ImageCapabilities;
   private prepared: Promise<void> | undefined;
 
   constructor(opts: DockerContainerFactoryOptions = {}) {
@@ -55,6 +82,23 @@ export class DockerContainerFactory implements ContainerFactory {
     this.extraEnv = opts.extraEnv ?? {};
     this.userMemoryMB = opts.userMemoryMB ?? 1024;
     this.reach = opts.reach ?? 'published';
+    // Absolute: it is the bind mount's source, which the daemon resolves on its own.
+    this.stateDir = this.reach === 'published' && opts.stateDir !== undefined ? path.resolve(opts.stateDir) : undefined;
+    this.logFiles = opts.logFiles ?? false;
+    this.capabilities = opts.capabilities ?? ((image) => imageCapabilities(image));
+  }
+
+  /** The container's directory on the host and what its proxy is told, or undefined for plain TCP. */
+  private channelFor(image: string): { dir: string; socket: boolean; logFiles: boolean; env: Record<string, string> } | undefined {
+    if (this.stateDir === undefined) return undefined;
+    const caps = this.capabilities(image);
+    const logFiles = this.logFiles && caps.logFiles;
+    const socket = caps.socket && path.join(this.stateDir, '0123456789', 'proxy.sock').length <= MAX_SOCKET_PATH;
+    if (!socket && !logFiles) return undefined;
+    const dir = makeContainerDir(this.stateDir, logFiles);
+    const env: Record<string, string> = { WHIRL_PROXY_SOCKET: socket ? `${WHIRL_MOUNT}/proxy.sock` : '' };
+    if (logFiles) env['WHIRL_PROXY_LOG_DIR'] = `${WHIRL_MOUNT}/logs`;
+    return { dir, socket, logFiles, env };
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -89,16 +133,27 @@ export class DockerContainerFactory implements ContainerFactory {
 
   async create(spec: ContainerSpec): Promise<Container> {
     await this.prepare();
-    const env = { ...this.extraEnv, ...spec.env };
+    const channel = this.channelFor(spec.image);
+    try {
+      return await this.createIn(spec, channel);
+    } catch (e) {
+      if (channel) rmSync(channel.dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private async createIn(spec: ContainerSpec, channel: ReturnType<DockerContainerFactory['channelFor']>): Promise<Container> {
+    const env = { ...this.extraEnv, ...spec.env, ...channel?.env };
     const cpuShares = Math.max(Math.floor(1024 / (this.userMemoryMB / spec.memoryMB)), 2);
     const c = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: spec.labels,
+      // The directory's name, so that removeAll finds the directories of leftover containers.
+      Labels: channel ? { ...spec.labels, [DIR_LABEL]: channel.dir } : spec.labels,
       Tty: false,
-      AttachStdout: true,
-      AttachStderr: true,
+      AttachStdout: !channel?.logFiles,
+      AttachStderr: !channel?.logFiles,
       ExposedPorts: { [PROXY_PORT]: {} },
       HostConfig: {
         Memory: spec.memoryMB * MiB,
@@ -109,33 +164,25 @@ export class DockerContainerFactory implements ContainerFactory {
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         CapDrop: ['NET_RAW', 'NET_ADMIN'],
         NetworkMode: this.network,
+        ...(channel ? { Mounts: [{ Type: 'bind' as const, Source: channel.dir, Target: WHIRL_MOUNT }] } : {}),
         // Empty HostPort: the daemon picks a free port; only reachable from this host.
         ...(this.reach === 'published' ? { PortBindings: { [PROXY_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] } } : {}),
       },
     });
     const hub = new LogHub();
     try {
-      // Attach before start, or the first lines (and an early crash message) could be missed.
-      const stream = await c.attach({ stream: true, stdout: true, stderr: true, logs: false });
-      const out = new PassThrough();
-      const err = new PassThrough();
-      out.on('data', (b: Buffer) => hub.push('stdout', b));
-      err.on('data', (b: Buffer) => hub.push('stderr', b));
-      this.docker.modem.demuxStream(stream, out, err);
-      const finish = () => {
-        hub.end('stdout');
-        hub.end('stderr');
-      };
-      stream.on('end', finish);
-      stream.on('error', finish);
+      // With log files nothing is read from the container's output: Docker's log driver keeps it.
+      const detach = channel?.logFiles ? () => {} : await this.attach(c, hub);
       await c.start();
       const info = await c.inspect();
+      const extras: DockerContainerExtras = {
+        ...(info.State.Pid ? { pid: info.State.Pid } : {}),
+        ...(channel ? { dir: channel.dir, socket: channel.socket, logFiles: channel.logFiles } : {}),
+      };
       if (this.reach === 'network') {
         const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
         if (!ip) throw new Error(`container ${spec.name} has no address on network ${this.network}`);
-        return new DockerContainer(c, spec.name, ip, 8080, hub, () => {
-          (stream as unknown as { destroy?: () => void }).destroy?.();
-        }, info.State.Pid);
+        return new DockerContainer(c, spec.name, ip, 8080, hub, detach, extras);
       }
       const binding = info.NetworkSettings.Ports?.[PROXY_PORT]?.find((b) => b.HostIp === '127.0.0.1') ??
         info.NetworkSettings.Ports?.[PROXY_PORT]?.[0];
@@ -143,13 +190,30 @@ export class DockerContainerFactory implements ContainerFactory {
       if (!Number.isInteger(port) || port <= 0) {
         throw new Error(`container ${spec.name} has no published port for ${PROXY_PORT}`);
       }
-      return new DockerContainer(c, spec.name, '127.0.0.1', port, hub, () => {
-        (stream as unknown as { destroy?: () => void }).destroy?.();
-      }, info.State.Pid);
+      return new DockerContainer(c, spec.name, '127.0.0.1', port, hub, detach, extras);
     } catch (e) {
       await c.remove({ force: true }).catch(() => {});
       throw e;
     }
+  }
+
+  /** Feeds the container's output into `hub`; returns how to stop. Before start, or the first lines (and an early crash message) could be missed. */
+  private async attach(c: Dockerode.Container, hub: LogHub): Promise<() => void> {
+    const stream = await c.attach({ stream: true, stdout: true, stderr: true, logs: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.on('data', (b: Buffer) => hub.push('stdout', b));
+    err.on('data', (b: Buffer) => hub.push('stderr', b));
+    this.docker.modem.demuxStream(stream, out, err);
+    const finish = () => {
+      hub.end('stdout');
+      hub.end('stderr');
+    };
+    stream.on('end', finish);
+    stream.on('error', finish);
+    return () => {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+    };
   }
 
   async removeAll(label: string, value: string): Promise<number> {
@@ -164,6 +228,7 @@ export class DockerContainerFactory implements ContainerFactory {
           // Gone already, or another remover got there first.
           if (statusCode(e) !== 404 && statusCode(e) !== 409) throw e;
         }
+        removeContainerDir(this.stateDir, info.Labels?.[DIR_LABEL]);
       }),
     );
     return removed;
@@ -174,9 +239,30 @@ export class DockerContainerFactory implements ContainerFactory {
   }
 }
 
+const DIR_LABEL = 'whirl.dir';
+
+/** Removes a container's directory, only ever one inside `stateDir` (the path comes from a label). */
+function removeContainerDir(stateDir: string | undefined, dir: string | undefined): void {
+  if (stateDir === undefined || dir === undefined || path.dirname(dir) !== stateDir) return;
+  rmSync(dir, { recursive: true, force: true });
+}
+
+interface DockerContainerExtras {
+  /** The container's main process on the host, as Docker reported it at start (finds its cgroup). */
+  pid?: number;
+  /** Its directory on the host (mounted at /whirl), and what the proxy does there. */
+  dir?: string;
+  socket?: boolean;
+  logFiles?: boolean;
+}
+
 class DockerContainer implements Container {
   private destroying: Promise<void> | undefined;
   private cgroup: Promise<CgroupLocation | undefined> | undefined;
+  readonly socketPath?: string;
+  readonly readActivationLogs?: (activationId: string, limits: LogLimits) => Promise<CollectedLogs>;
+  private readonly pid: number | undefined;
+  private readonly dir: string | undefined;
 
   constructor(
     private readonly c: Dockerode.Container,
@@ -185,9 +271,17 @@ class DockerContainer implements Container {
     readonly port: number,
     private readonly hub: LogHub,
     private readonly detach: () => void,
-    /** The container's main process on the host, as Docker reported it at start (finds its cgroup). */
-    private readonly pid?: number,
-  ) {}
+    extras: DockerContainerExtras = {},
+  ) {
+    this.pid = extras.pid;
+    this.dir = extras.dir;
+    const dir = extras.dir;
+    if (dir !== undefined && extras.socket) this.socketPath = path.join(dir, 'proxy.sock');
+    if (dir !== undefined && extras.logFiles) {
+      const logs = path.join(dir, 'logs');
+      this.readActivationLogs = (activationId, limits) => readActivationLogFile(logs, activationId, limits);
+    }
+  }
 
   get id(): string {
     return this.c.id;
@@ -218,6 +312,7 @@ class DockerContainer implements Container {
         }
       }
       this.detach();
+      if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.destroying;
   }

@@ -3,7 +3,9 @@
  * hang when a docker-published port accepts a connection before the server inside listens, and
  * because the invoker needs to tell "never reached the proxy" from "proxy died mid-request".
  */
+import { lstatSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 
 /**
  * - `refused`: nothing listens (yet); safe to retry.
@@ -41,7 +43,13 @@ export interface ProxyResponse {
 }
 
 export interface PostJsonOptions {
+  /** Keep-alive agent; give each container its own (sockets are pooled per host:port or socket path). */
   agent?: http.Agent;
+  /**
+   * A Unix socket the proxy serves on (Container.socketPath): used instead of host:port, which then
+   * only name the container in errors.
+   */
+  socketPath?: string;
   /** Keep only this many bytes of the body; past it the response is abandoned and marked truncated. */
   maxBodyBytes?: number;
   /** Headers besides the JSON ones (the controllers' ack channel wants its token). */
@@ -51,11 +59,54 @@ export interface PostJsonOptions {
 /** Shared keep-alive agent: one container gets many /run calls in a row. */
 export const proxyAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
 
+/**
+ * A keep-alive agent for one container: TCP, or its Unix socket (`socketPath`). The socket lives in a
+ * directory the container can write to, so the action could put a symlink to some host socket in its
+ * place: every new connection first checks that the path is still a socket, no link, and the same
+ * file the first connection reached (the first is made at /init, before any user code ran).
+ */
+export function containerAgent(target: { socketPath?: string }, opts: http.AgentOptions = {}): http.Agent {
+  const options: http.AgentOptions = { keepAlive: true, maxSockets: 256, ...opts };
+  return target.socketPath === undefined ? new http.Agent(options) : new SocketAgent(target.socketPath, options);
+}
+
+class SocketAgent extends http.Agent {
+  private identity: string | undefined;
+
+  constructor(
+    private readonly socketPath: string,
+    options: http.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(): net.Socket {
+    let problem: Error | undefined;
+    try {
+      const st = lstatSync(this.socketPath);
+      const id = `${st.dev}:${st.ino}`;
+      if (!st.isSocket()) problem = Object.assign(new Error(`${this.socketPath} is not a socket`), { code: 'ENOTSOCK' });
+      else if (this.identity !== undefined && this.identity !== id) {
+        problem = Object.assign(new Error(`${this.socketPath} was replaced`), { code: 'ENOTSOCK' });
+      } else this.identity = id;
+    } catch (e) {
+      // ENOENT: not created yet (the proxy is starting); net.connect reports it the same way.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problem = e as Error;
+    }
+    if (!problem) return net.connect({ path: this.socketPath });
+    const socket = new net.Socket();
+    const err = problem;
+    process.nextTick(() => socket.destroy(err));
+    return socket;
+  }
+}
+
 function classify(err: NodeJS.ErrnoException, responseStarted: boolean): ProxyHttpError {
   if (err instanceof ProxyHttpError) return err;
   const code = err.code;
   let kind: ProxyHttpErrorKind = 'other';
-  if (code === 'ECONNREFUSED') kind = 'refused';
+  // ENOENT: a Unix socket the proxy has not created yet, which is "not listening yet" too.
+  if (code === 'ECONNREFUSED' || code === 'ENOENT') kind = 'refused';
   else if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE') kind = 'reset';
   else if (code === 'ETIMEDOUT') kind = 'timeout';
   else if (/socket hang up|aborted/i.test(err.message)) kind = 'reset';
@@ -83,8 +134,7 @@ export function postJson(
       reject(e);
     };
     const req = http.request({
-      host,
-      port,
+      ...(opts.socketPath !== undefined ? { socketPath: opts.socketPath } : { host, port }),
       path,
       method: 'POST',
       agent: opts.agent ?? proxyAgent,

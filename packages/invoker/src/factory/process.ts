@@ -2,14 +2,31 @@
  * ContainerFactory that runs action proxies as local child processes (the embedded adapter, for
  * machines without Docker). It is NOT a sandbox: user code runs with the invoker's user id and full
  * access to the host, hence `isolated = false`.
+ *
+ * The same seam as the Docker factory's /whirl directory: each process whose image can (manifest
+ * `capabilities`) gets a directory of its own in `stateDir`, serves on a Unix socket there besides
+ * its port (`socketPath`) and, with `logFiles`, writes activation logs to files there
+ * (`readActivationLogs`). The directory goes with the process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import type { Container, ContainerFactory, ContainerSpec, LogLine, UsageMeter } from '@whirl/core';
+import path from 'node:path';
+import type { CollectedLogs, Container, ContainerFactory, ContainerSpec, LogLimits, LogLine, UsageMeter } from '@whirl/core';
 import { startProcMeter } from './cgroup.js';
-import { dockerSkeletonProxyPath, imageName, loadManifest, localPythonCommand, nodejsProxyPath, pythonProxyPath } from '@whirl/runtimes';
+import {
+  dockerSkeletonProxyPath,
+  imageCapabilities,
+  imageName,
+  loadManifest,
+  localPythonCommand,
+  nodejsProxyPath,
+  pythonProxyPath,
+  type ImageCapabilities,
+} from '@whirl/runtimes';
+import { makeContainerDir, MAX_SOCKET_PATH } from './channel.js';
+import { readActivationLogFile } from './log-files.js';
 import { LogHub } from './logs.js';
 
 export interface ProcessContainerFactoryOptions {
@@ -17,6 +34,12 @@ export interface ProcessContainerFactoryOptions {
   images?: Record<string, string[]>;
   /** Added to every child's environment; the spec's env wins. */
   extraEnv?: Record<string, string>;
+  /** Where the per-process directories go (socket, log files). @default `<os tmpdir>/whirl-proc-<pid>` */
+  stateDir?: string;
+  /** Let proxies that can (manifest `capabilities.logFiles`) log to files. @default false */
+  logFiles?: boolean;
+  /** What an image's proxy speaks besides TCP. @default the bundled manifest's `imageCapabilities` */
+  capabilities?: (image: string) => ImageCapabilities;
 }
 
 /**
@@ -99,10 +122,16 @@ export class ProcessContainerFactory implements ContainerFactory {
   private readonly images: Record<string, string[]>;
   private readonly extraEnv: Record<string, string>;
   private readonly started = new Set<ProcessContainer>();
+  private readonly stateDir: string;
+  private readonly logFiles: boolean;
+  private readonly capabilities: (image: string) => ImageCapabilities;
 
   constructor(opts: ProcessContainerFactoryOptions = {}) {
     this.images = opts.images ?? defaultProcessImages();
     this.extraEnv = opts.extraEnv ?? {};
+    this.stateDir = path.resolve(opts.stateDir ?? path.join(os.tmpdir(), `whirl-proc-${process.pid}`));
+    this.logFiles = opts.logFiles ?? false;
+    this.capabilities = opts.capabilities ?? ((image) => imageCapabilities(image));
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -116,6 +145,12 @@ export class ProcessContainerFactory implements ContainerFactory {
     // The port may be taken between probing and the proxy's listen; the invoker's /init then fails
     // like any broken container and it retries with a new one.
     const port = await freePort();
+    const caps = this.capabilities(spec.image);
+    const logFiles = this.logFiles && caps.logFiles;
+    const socket = caps.socket && path.join(this.stateDir, '0123456789', 'proxy.sock').length <= MAX_SOCKET_PATH;
+    const dir = socket || logFiles ? makeContainerDir(this.stateDir, logFiles) : undefined;
+    const channelEnv: Record<string, string> = dir === undefined ? {} : { WHIRL_PROXY_SOCKET: socket ? path.join(dir, 'proxy.sock') : '' };
+    if (dir !== undefined && logFiles) channelEnv['WHIRL_PROXY_LOG_DIR'] = path.join(dir, 'logs');
     // A minimal environment rather than the invoker's own, which may hold credentials. Memory is not
     // limited: a plain child process has no portable per-process memory cap without cgroups, and
     // RLIMIT_AS breaks V8, which reserves large address ranges up front.
@@ -125,13 +160,19 @@ export class ProcessContainerFactory implements ContainerFactory {
       TMPDIR: os.tmpdir(),
       ...this.extraEnv,
       ...spec.env,
+      ...channelEnv,
       __OW_PROXY_PORT: String(port),
     };
     const child = spawn(cmd, args, { env, cwd: os.tmpdir(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    } catch (e) {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     installExitHook();
     liveChildren.add(child);
     const hub = new LogHub();
@@ -142,7 +183,8 @@ export class ProcessContainerFactory implements ContainerFactory {
     const container = new ProcessContainer(child, spec, port, hub, () => {
       liveChildren.delete(child);
       this.started.delete(container);
-    });
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    }, dir === undefined ? undefined : { dir, socket, logFiles });
     this.started.add(container);
     child.once('exit', () => liveChildren.delete(child));
     return container;
@@ -165,6 +207,8 @@ class ProcessContainer implements Container {
   readonly name: string;
   readonly host = '127.0.0.1';
   readonly labels: Record<string, string>;
+  readonly socketPath?: string;
+  readonly readActivationLogs?: (activationId: string, limits: LogLimits) => Promise<CollectedLogs>;
   private readonly exited: Promise<void>;
   private destroying: Promise<void> | undefined;
 
@@ -174,7 +218,13 @@ class ProcessContainer implements Container {
     readonly port: number,
     private readonly hub: LogHub,
     private readonly forget: () => void,
+    channel?: { dir: string; socket: boolean; logFiles: boolean },
   ) {
+    if (channel?.socket) this.socketPath = path.join(channel.dir, 'proxy.sock');
+    if (channel?.logFiles) {
+      const logs = path.join(channel.dir, 'logs');
+      this.readActivationLogs = (activationId, limits) => readActivationLogFile(logs, activationId, limits);
+    }
     this.id = `process-${child.pid}`;
     this.name = spec.name;
     this.labels = { ...spec.labels };
