@@ -1,4 +1,6 @@
 /** The distributed invoker's configuration: environment variables, parsed once, every problem at once. */
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { clusterFields, configFields, describedAs, envConfig, envField, poolFields, type EnvConfig } from '@whirl/core';
 
@@ -16,6 +18,11 @@ const fields = {
     'WHIRL_DOCKER_REACH',
     z.enum(['published', 'network']).default('published'),
     'Reach containers on ports published on 127.0.0.1 (invoker on the host) or by their address on the network (invoker in a container).',
+  ),
+  stateDir: envField(
+    'WHIRL_STATE_DIR',
+    z.string().min(1).default(path.join(os.tmpdir(), `whirl-invoker-${process.getuid?.() ?? 0}`)),
+    "Directory of the containers' sockets and log files (Whirl's runtimes, with WHIRL_DOCKER_REACH=published).",
   ),
   ...poolFields,
   pullImages: configFields.pullImages,

@@ -53,8 +53,14 @@ async function main(): Promise<void> {
   });
   const factory =
     config.containers === 'docker'
-      ? new DockerContainerFactory({ network: config.dockerNetwork, reach: config.dockerReach, userMemoryMB: config.userMemoryMB })
-      : new ProcessContainerFactory();
+      ? new DockerContainerFactory({
+          network: config.dockerNetwork,
+          reach: config.dockerReach,
+          userMemoryMB: config.userMemoryMB,
+          stateDir: config.stateDir,
+          logFiles: true,
+        })
+      : new ProcessContainerFactory({ stateDir: config.stateDir, logFiles: true });
   if (factory instanceof DockerContainerFactory) await ensureRuntimeImages({ docker: factory.docker, manifest, onProgress: (m) => log.info(m) });
   // The server comes first: its port goes into the direct channel's address the pings advertise.
   const directToken = randomBytes(24).toString('hex');

@@ -57,7 +57,8 @@
  * the container takes no more work and is removed once the others have finished.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
+import { containerAgent } from './factory/http.js';
 import type { Container, ContainerFactory } from '@whirl/core';
 import { FixedKeepAlive, ReactiveStemCells, keepAlivePlan, type KeepAliveDecision, type KeepAlivePolicy, type PolicySnapshot, type ReactiveConfig } from './keepalive.js';
 import { LogBuffer } from './logs.js';
@@ -660,7 +661,7 @@ export class ContainerPool {
       seq,
       container,
       logs: new LogBuffer(container),
-      agent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+      agent: containerAgent(container),
       kind,
       image,
       memoryMB,

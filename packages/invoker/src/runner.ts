@@ -48,10 +48,13 @@ export class ActivationRunner {
     const provideKey = annotation(action.annotations, 'provide-api-key');
     // An empty key (a web action called anonymously: keys are stored hashed) is never passed on.
     const withKey = (provideKey === undefined || provideKey === true) && !msg.user.apiKey.endsWith(':') && msg.user.apiKey !== '';
-    // Whirl's Node.js proxy tags every line with its activation (containers get __OW_ALLOW_CONCURRENT),
-    // so its logs can be told apart by tag; other runtimes' by position between sentinels.
-    const tagged = c.maxConcurrency > 1 || this.deps.runtimes.tagsLogLines?.(c.kind) === true;
-    const logsFrom = c.logs.mark();
+    // A proxy that logs to files writes each activation's lines to a file of its own. Otherwise, on the
+    // stream: Whirl's Node.js proxy tags every line with its activation (containers get
+    // __OW_ALLOW_CONCURRENT), so its logs can be told apart by tag; other runtimes' by position
+    // between sentinels.
+    const readFile = c.container.readActivationLogs?.bind(c.container);
+    const tagged = readFile !== undefined || c.maxConcurrency > 1 || this.deps.runtimes.tagsLogLines?.(c.kind) === true;
+    const logsFrom = readFile ? 0 : c.logs.mark();
     let initTime: number | undefined;
     let timedOut = false;
     let response: Response | undefined;
@@ -94,7 +97,7 @@ export class ActivationRunner {
       if (withKey) body.api_key = msg.user.apiKey;
       try {
         // Only the first resultBytes are kept: a runaway result costs no more memory than that.
-        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout, { maxBodyBytes: Limits.resultBytes, agent: c.agent });
+        const r = await postJson(c.container.host, c.container.port, '/run', body, timeout, { maxBodyBytes: Limits.resultBytes, ...via(c) });
         response = runResponse(r.status, r.body, r.bodyBytes);
       } catch (err) {
         died = true;
@@ -119,14 +122,23 @@ export class ActivationRunner {
     if (resultSent) await this.deps.acks.send(msg, { result: { ...record } });
     const keep = !died && response.statusCode <= ActivationStatus.ApplicationError;
 
+    const limits = {
+      limitBytes: Math.min(action.limits.logs * 1024 * 1024, msg.store?.logBytes ?? Infinity),
+      ...(msg.store?.logLines !== undefined ? { limitLines: msg.store.logLines } : {}),
+    };
     const collect = async (): Promise<void> => {
+      if (readFile) {
+        // The proxy wrote every line before it answered (or died writing): one read, and the file goes.
+        const logs = await readFile(msg.activationId, limits);
+        if (action.limits.logs > 0) record.logs = logs.lines;
+        return;
+      }
       // Collected even with a log limit of 0 (and then dropped): reading up to the sentinels keeps the
       // container's stream in step, so the next activation does not see this one's sentinels.
       const logs = await c.logs.collect({
         from: logsFrom,
         ...(tagged ? { activationId: msg.activationId } : {}),
-        limitBytes: Math.min(action.limits.logs * 1024 * 1024, msg.store?.logBytes ?? Infinity),
-        ...(msg.store?.logLines !== undefined ? { limitLines: msg.store.logLines } : {}),
+        ...limits,
         idleMs: action.limits.logs > 0 ? (this.deps.logIdleMs ?? 2_000) : 100,
         maxMs: Math.max(5, action.limits.logs) * 2_000,
         // A container that died or was killed prints no sentinels: take what is there. Blackbox
@@ -136,7 +148,7 @@ export class ActivationRunner {
       if (action.limits.logs > 0) record.logs = logs.lines;
     };
     if (tagged && keep) {
-      // Every line carries its activation's id, so the container can take the next activation while
+      // Every line carries its activation's id (or is in its file), so the container can take the next activation while
       // this one's logs are still arriving: collect them, then store, off the container's time. (A
       // container that is about to be removed keeps its logs collected first: removal ends its stream.)
       this.deps.track(collect().then(() => this.deps.finish(msg, record, resultSent)));
@@ -162,7 +174,7 @@ export class ActivationRunner {
       if (left <= 0) return { ok: false, kind: 'timeout', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTimeout(timeout)) };
       try {
         // Bounded like /run: an /init answer is small, and an endless one must not fill our memory.
-        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { maxBodyBytes: Limits.resultBytes, agent: c.agent });
+        const r = await postJson(c.container.host, c.container.port, '/init', body, left, { maxBodyBytes: Limits.resultBytes, ...via(c) });
         if (r.truncated) return { ok: false, kind: 'failed', response: errorResponse(ActivationStatus.DeveloperError, Msg.initTooLong(r.bodyBytes, Limits.resultBytes)) };
         if (r.status === 200) return { ok: true, kind: 'ok' };
         return { ok: false, kind: 'failed', response: initFailure(r.status, r.body) };
@@ -182,6 +194,12 @@ export class ActivationRunner {
       }
     }
   }
+}
+
+/** How to reach a container's proxy: its Unix socket when it serves on one (no port proxy), else TCP. */
+function via(c: PooledContainer): { agent: PooledContainer['agent']; socketPath?: string } {
+  const socketPath = c.container.socketPath;
+  return socketPath !== undefined ? { agent: c.agent, socketPath } : { agent: c.agent };
 }
 
 /**

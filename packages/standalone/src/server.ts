@@ -280,7 +280,8 @@ async function chooseFactory(config: Readonly<StandaloneConfig>, log: Logger): P
     const docker = new Dockerode();
     try {
       await docker.ping();
-      return new DockerContainerFactory({ docker, userMemoryMB: config.userMemoryMB });
+      // Whirl's own images are reached over a Unix socket and log to files in <data dir>/containers.
+      return new DockerContainerFactory({ docker, userMemoryMB: config.userMemoryMB, stateDir: path.join(config.dataDir, 'containers'), logFiles: true });
     } catch (err) {
       if (config.containers === 'docker') throw new Error(`Docker was asked for (--containers docker) but no daemon answers: ${(err as Error).message}`);
     }
@@ -290,5 +291,5 @@ async function chooseFactory(config: Readonly<StandaloneConfig>, log: Logger): P
   // Once: plainly (and set off) on a terminal, as a log line where logs are collected.
   if (process.stderr.isTTY) process.stderr.write(`\n${warning}\n\n`);
   else log.warn(warning);
-  return new ProcessContainerFactory();
+  return new ProcessContainerFactory({ stateDir: path.join(config.dataDir, 'containers'), logFiles: true });
 }
