@@ -9,6 +9,7 @@
  * (`readActivationLogs`). The directory goes with the process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -34,7 +35,7 @@ export interface ProcessContainerFactoryOptions {
   images?: Record<string, string[]>;
   /** Added to every child's environment; the spec's env wins. */
   extraEnv?: Record<string, string>;
-  /** Where the per-process directories go (socket, log files). @default `<os tmpdir>/whirl-proc-<pid>` */
+  /** Where the per-process directories go (socket, log files). @default `<os tmpdir>/whirl-proc-<pid>-<random>`, removed by close */
   stateDir?: string;
   /** Let proxies that can (manifest `capabilities.logFiles`) log to files. @default false */
   logFiles?: boolean;
@@ -123,13 +124,16 @@ export class ProcessContainerFactory implements ContainerFactory {
   private readonly extraEnv: Record<string, string>;
   private readonly started = new Set<ProcessContainer>();
   private readonly stateDir: string;
+  /** The default state dir is this factory's alone (per process), so close removes it. */
+  private readonly ownStateDir: boolean;
   private readonly logFiles: boolean;
   private readonly capabilities: (image: string) => ImageCapabilities;
 
   constructor(opts: ProcessContainerFactoryOptions = {}) {
     this.images = opts.images ?? defaultProcessImages();
     this.extraEnv = opts.extraEnv ?? {};
-    this.stateDir = path.resolve(opts.stateDir ?? path.join(os.tmpdir(), `whirl-proc-${process.pid}`));
+    this.ownStateDir = opts.stateDir === undefined;
+    this.stateDir = path.resolve(opts.stateDir ?? path.join(os.tmpdir(), `whirl-proc-${process.pid}-${randomBytes(3).toString('hex')}`));
     this.logFiles = opts.logFiles ?? false;
     this.capabilities = opts.capabilities ?? ((image) => imageCapabilities(image));
   }
@@ -199,6 +203,7 @@ export class ProcessContainerFactory implements ContainerFactory {
   async close(): Promise<void> {
     // Nothing else could clean these up once the factory is gone.
     await Promise.all([...this.started].map((c) => c.destroy()));
+    if (this.ownStateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
 
