@@ -148,9 +148,10 @@ export class ActivationRunner {
       if (action.limits.logs > 0) record.logs = logs.lines;
     };
     if (tagged && keep) {
-      // Every line carries its activation's id (or is in its file), so the container can take the next activation while
-      // this one's logs are still arriving: collect them, then store, off the container's time. (A
-      // container that is about to be removed keeps its logs collected first: removal ends its stream.)
+      // Every line carries its activation's id (or is in its own file), so the container can take the
+      // next activation while this one's logs are still arriving: collect them, then store, off the
+      // container's time. (A container that is about to be removed keeps its logs collected first:
+      // removal ends its stream, and its directory.)
       this.deps.track(collect().then(() => this.deps.finish(msg, record, resultSent)));
       return { keep };
     }

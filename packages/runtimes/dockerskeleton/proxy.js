@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-// Images hold archive.js and proxy-http.js next to this file; in the source tree they are the Node.js proxy's.
+// Images hold the files shared with the Node.js proxy next to this file; in the source tree they are in nodejs/.
 const shared = (name) => (fs.existsSync(path.join(__dirname, name)) ? './' + name : '../nodejs/' + name);
 const { extractZip } = require(shared('archive.js'));
 const { serve } = require(shared('proxy-http.js'));
