@@ -24,7 +24,7 @@ import {
 } from '@whirl/core';
 import { buildAction, renderAction, renderActionSummary } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import type { InvokeOutcome, InvokeRequest } from '../invoke.js';
+import type { InvokeOutcome, InvokeRequest } from '../invocation.js';
 import { retryAnnotationProblem } from '../delivery.js';
 import { ownNamespace } from './common.js';
 import { resolveNamespace } from './resolve.js';
@@ -188,8 +188,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
           waitMs,
           transid: req.id,
           received,
-          throttle: false,
-        });
+            });
         return sendOutcome(reply, outcome, resultOnly);
       },
     );

@@ -27,7 +27,7 @@ import { identityOf, type Ctx } from '../context.js';
 import { ownNamespace } from './common.js';
 import { resolveAction } from '../resolve.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
-import type { InvokeRequest } from '../invoke.js';
+import type { InvokeRequest } from '../invocation.js';
 import { getTyped, requireTyped } from './resolve.js';
 
 const ListQuery = listQuery('triggers');
@@ -214,7 +214,9 @@ export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activat
       try {
         const [ns, pkg] = splitPath(rule.action.path);
         const resolved = await resolveAction(ctx.cache, req.identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name });
-        // Counted against the firing namespace's action throttles like any invoke.
+        // Counted against the firing namespace's action throttles like any invoke; a refusal is
+        // this rule's failure in the trigger's log, not the fire's.
+        ctx.throttles.invoke(req.identity.namespace.name, limits);
         const request: InvokeRequest = {
           identity: req.identity,
           action: resolved.action,

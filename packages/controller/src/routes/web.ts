@@ -137,7 +137,6 @@ export function webActionServer(ctx: Ctx): WebServe {
       waitMs: ctx.config.blockingWaitMs,
       transid: req.id,
       received,
-      throttle: false,
     });
     void reply.header('x-openwhisk-activation-id', outcome.activationId);
     const record = outcome.record;
