@@ -23,9 +23,7 @@ import {
 } from '@whirl/core';
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
-import { resolveAction } from '../resolve.js';
-import { getTyped, requireTyped } from './resolve.js';
+import { getTyped, ownNamespace, requireTyped, resolveAction } from '../resolve.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('rules');

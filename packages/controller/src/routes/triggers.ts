@@ -24,11 +24,9 @@ import {
 } from '@whirl/core';
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
-import { resolveAction } from '../resolve.js';
+import { getTyped, ownNamespace, requireTyped, resolveAction } from '../resolve.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
 import type { InvokeRequest } from '../invocation.js';
-import { getTyped, requireTyped } from './resolve.js';
 
 const ListQuery = listQuery('triggers');
 const FireBody = jsonObjectBody('The event: parameters passed to every rule’s action.', 'The request content was malformed: the event payload must be a JSON object.');
