@@ -181,7 +181,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
           waitMs,
           transid: req.id,
           received,
-            });
+        });
         return sendOutcome(reply, outcome, resultOnly);
       },
     );
