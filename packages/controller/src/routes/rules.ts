@@ -18,14 +18,12 @@ import {
   bumpVersion,
   checkName,
   type Identity,
-  type ReducedRule,
   type WhiskRule,
-  type WhiskTrigger,
 } from '@whirl/core';
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { getTyped, ownNamespace, requireTyped, resolveAction } from '../resolve.js';
-import { refId, updateTriggerRules, type Ref } from '../rules/trigger-rules.js';
+import { refId, statusOf, updateTriggerRules, type Ref, type Status } from '../rules/trigger-rules.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('rules');
@@ -38,7 +36,6 @@ const StateBody = z.object({
   }, "'active' or 'inactive'."),
 });
 const tags = ['rules'];
-type Status = ReducedRule['status'];
 
 export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/rules';
@@ -186,19 +183,6 @@ async function checkAction(ctx: Ctx, identity: Identity, a: Ref): Promise<void> 
     if (e instanceof WhirlError && (e.statusCode === 404 || e.statusCode === 409)) throw new BadRequestError(`action /${refId(a)} does not exist`);
     throw e;
   }
-}
-
-/** The status the trigger holds for the rule; `inactive` when the trigger (or its entry) is gone. */
-async function statusOf(ctx: Ctx, rule: WhiskRule): Promise<Status>;
-async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: undefined): Promise<Status | undefined>;
-async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: Status | undefined = 'inactive'): Promise<Status | undefined> {
-  let t: WhiskTrigger | undefined;
-  try {
-    t = (await getTyped(ctx, refId(rule.trigger), 'trigger'))?.doc;
-  } catch {
-    t = undefined;
-  }
-  return t?.rules?.[`${rule.namespace}/${rule.name}`]?.status ?? dflt;
 }
 
 export function renderRule(r: WhiskRule, status?: Status): Record<string, unknown> {

@@ -3,7 +3,7 @@
  * its trigger's `rules` map (`"ns/rule": {action, status}`), which is what a fire reads; the rule
  * routes and the alarms service (`deleteAfterFire: rules`) change that map and the rules through here.
  */
-import { ConflictError, type ReducedRule, type WhiskRule } from '@whirl/core';
+import { ConflictError, type ReducedRule, type WhiskRule, type WhiskTrigger } from '@whirl/core';
 import { getTyped, type EntityReads } from '../resolve.js';
 
 /** A rule's trigger or action: the path (`ns` or `ns/pkg`) and the name. */
@@ -14,6 +14,21 @@ export interface Ref {
 
 export function refId(r: Ref): string {
   return `${r.path}/${r.name}`;
+}
+
+export type Status = ReducedRule['status'];
+
+/** The status the trigger holds for the rule; `inactive` when the trigger (or its entry) is gone. */
+export async function statusOf(ctx: EntityReads, rule: WhiskRule): Promise<Status>;
+export async function statusOf(ctx: EntityReads, rule: WhiskRule, dflt: undefined): Promise<Status | undefined>;
+export async function statusOf(ctx: EntityReads, rule: WhiskRule, dflt: Status | undefined = 'inactive'): Promise<Status | undefined> {
+  let t: WhiskTrigger | undefined;
+  try {
+    t = (await getTyped(ctx, refId(rule.trigger), 'trigger'))?.doc;
+  } catch {
+    t = undefined;
+  }
+  return t?.rules?.[`${rule.namespace}/${rule.name}`]?.status ?? dflt;
 }
 
 /**
