@@ -27,6 +27,8 @@ export async function throughputPhase(scope: Scope, w: Whirl, action: string, cl
 }
 
 export function emitThroughput(ctx: BenchContext, name: string, r: LoadResult, floor: LoadResult): void {
+  // CPU per invoke across every process on the machine, against the same for a bare HTTP request.
+  ctx.emit({ name: `${name}.cpu_per_invoke_ms`, unit: 'ms', value: r.cpuMsPerRequest ?? null, floor: floor.cpuMsPerRequest ?? null });
   ctx.emit({
     name,
     unit: '/s',

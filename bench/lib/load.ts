@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { pinPrefix, spawnReady, tsxArgv } from './proc.js';
+import { machineBusyMs, pinPrefix, spawnReady, tsxArgv } from './proc.js';
 import type { Scope } from './scope.js';
 
 export interface LoadTarget {
@@ -38,6 +38,12 @@ export interface LoadResult {
   /** Successful requests per second. */
   rate: number;
   firstError?: string;
+  /**
+   * CPU the whole machine spent per completed request during the timed phase, less the load
+   * generator's own (ms, from /proc/stat; null off Linux). Includes whatever else runs: a figure for
+   * a quiet machine.
+   */
+  cpuMsPerRequest?: number | null;
 }
 
 /** One request/response client over keep-alive connections, shared by load and one-off calls. */
@@ -108,8 +114,15 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
   };
   try {
     if (spec.warmupSeconds) await phase(spec.warmupSeconds, false);
+    const busy0 = machineBusyMs();
+    const own0 = process.cpuUsage();
     const seconds = await phase(spec.seconds, true);
+    const busy1 = machineBusyMs();
+    const own = process.cpuUsage(own0);
+    const done = latencies.length + errors;
+    const cpuMsPerRequest = busy0 === null || busy1 === null || done === 0 ? null : Math.max(0, busy1 - busy0 - (own.user + own.system) / 1000) / done;
     return {
+      cpuMsPerRequest,
       latenciesMs: latencies,
       errors,
       count: latencies.length + errors,

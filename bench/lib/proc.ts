@@ -35,6 +35,23 @@ export function sampleRss(pid: number, everyMs = 200): { stop(): number[] } {
   };
 }
 
+/**
+ * CPU time the whole machine spent busy so far (every process: Whirl's, docker-proxy, containerd's
+ * shims, the containers, the kernel's network work), in ms, from /proc/stat; null off Linux.
+ */
+export function machineBusyMs(): number | null {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy.
+    const f = first.trim().split(/\s+/).slice(1).map(Number);
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    // USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
+    return busy * 10;
+  } catch {
+    return null;
+  }
+}
+
 let tasksetChecked: boolean | undefined;
 /** `taskset -c 1` when the tool exists and the machine has a second core; else nothing. */
 export function pinPrefix(): string[] {

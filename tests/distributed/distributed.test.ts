@@ -237,6 +237,35 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
     expect((await call(d.apiHost, d.auth, 'GET', '/metrics')).status).toBe(403);
   });
 
+  it('hands blocking activations to the invoker directly, and runs each once although its Kafka copy follows', async () => {
+    const copies = async (): Promise<{ direct: number; duplicate: number; activations: number }> => {
+      const out = { direct: 0, duplicate: 0, activations: 0 };
+      for (const url of d.invokerMetricsUrls) {
+        const text = await (await fetch(url)).text();
+        const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+        out.direct += sum(/^whirl_invoker_activation_messages_total\{invoker="\d+",via="direct",outcome="taken"\} (\d+)$/gm);
+        out.duplicate += sum(/^whirl_invoker_activation_messages_total\{invoker="\d+",via="bus",outcome="duplicate"\} (\d+)$/gm);
+        out.activations += sum(/^openwhisk_action_activations_total\{[^}]*action="once"[^}]*\} (\d+)$/gm);
+      }
+      return out;
+    };
+    await ow.actions.create({ name: 'once', action: 'function main(p) { return { i: p.i }; }' });
+    const before = await copies();
+    const n = 10;
+    for (let i = 0; i < n; i++) {
+      const r = await ow.actions.invoke({ name: 'once', blocking: true, params: { i } });
+      expect(r.response?.result).toEqual({ i });
+    }
+    // The write-behind copies arrive on Kafka shortly after: each is recognised and dropped.
+    const after = await waitFor('every Kafka copy seen', async () => {
+      const c = await copies();
+      return c.duplicate - before.duplicate >= n ? c : undefined;
+    });
+    expect(after.direct - before.direct).toBe(n);
+    expect(after.duplicate - before.duplicate).toBe(n);
+    expect(after.activations - before.activations).toBe(n);
+  });
+
   it('carries a payload near the 1 MB limit through Kafka', async () => {
     await ow.actions.create({ name: 'sizer', action: 'function main(p) { return { length: p.big.length }; }' });
     const big = 'x'.repeat(1000 * 1024);

@@ -192,16 +192,18 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   if (deps.directAcks) {
     const expected = Buffer.from(deps.directAcks.token);
     const acksDoc = {
-      summary: 'Internal: invokers post blocking results here (distributed)',
+      summary: 'Internal: invokers post the results and completions of blocking activations here (distributed)',
       tags: ['internal'],
       auth: false,
-      responses: { 204: 'Applied.', 400: 'Not an ack with a result.', 403: 'The ack token is wrong.' },
+      responses: { 204: 'Applied.', 400: 'Not an ack with a result or a completion.', 403: 'The ack token is wrong.' },
     };
     app.post('/__whirl/acks', { config: { doc: acksDoc } }, async (req, reply) => {
       const given = Buffer.from(String(req.headers['x-whirl-ack-token'] ?? ''));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError();
       const ack = req.body as AckMessage | undefined;
-      if (!ack || ack.v !== 1 || !ack.result) throw new BadRequestError('The request content was malformed: expected an ack with a result.');
+      if (!ack || ack.v !== 1 || typeof ack.activationId !== 'string' || (!ack.result && !ack.completion)) {
+        throw new BadRequestError('The request content was malformed: expected an ack with a result or a completion.');
+      }
       applyAck(ack, deps.waiter, deps.lb);
       return reply.code(204).send();
     });

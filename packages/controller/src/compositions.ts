@@ -13,6 +13,7 @@
  */
 import {
   ActivationStatus,
+  activationRecord,
   Limits,
   errorResponse,
   newActivationId,
@@ -261,22 +262,11 @@ export class Compositions implements Executor {
   ): ActivationRecord {
     const a = req.action.doc;
     const nested = req.cause !== undefined;
-    const annotations: KeyValue[] = [
-      { key: 'topmost', value: !nested },
-      { key: 'path', value: `${a.namespace}/${a.name}` },
-      { key: 'kind', value: 'sequence' },
-      ...(r.conductor ? [{ key: 'conductor', value: true }] : []),
-      { key: 'limits', value: { ...a.limits, memory: r.memory || a.limits.memory } },
-      { key: 'waitTime', value: Math.max(0, r.start - req.received) },
-      ...(nested ? [causedBy] : []),
-      ...(req.binding !== undefined ? [{ key: 'binding', value: req.binding }] : []),
-    ];
-    return {
+    return activationRecord({
       namespace: req.identity.namespace.name,
+      subject: req.identity.subject,
       name: a.name,
       version: a.version,
-      subject: req.identity.subject,
-      publish: false,
       activationId,
       start: r.start,
       end: Date.now(),
@@ -284,8 +274,14 @@ export class Compositions implements Executor {
       ...(nested ? { cause: req.cause } : {}),
       response: r.response,
       logs: r.logs,
-      annotations,
-    };
+      leading: [{ key: 'topmost', value: !nested }, ...(nested ? [causedBy] : [])],
+      path: `${a.namespace}/${a.name}`,
+      waitTime: Math.max(0, r.start - req.received),
+      kind: 'sequence',
+      conductor: r.conductor,
+      limits: { ...a.limits, memory: r.memory || a.limits.memory },
+      ...(req.binding !== undefined ? { binding: req.binding } : {}),
+    });
   }
 }
 

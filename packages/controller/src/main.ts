@@ -9,7 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   ConfigError,
   Topics,
-  decodeAck,
+  ackOf,
   defaultActionLimits,
   encode,
   lostActivationRecord,
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     },
   });
   await bus.subscribe(Topics.completed(id), `completed${id}`, async (m) => {
-    applyAck(decodeAck(m.value), waiter, lb);
+    applyAck(ackOf(m), waiter, lb);
   });
   await lb.start();
   metrics.watchInvokerPools(() => lb.poolReports());

@@ -130,6 +130,86 @@ export function errorResponse(statusCode: StatusCode, message: string): Activati
 }
 
 /**
+ * What an activation record is made of. The one builder below turns it into the stored form, so that
+ * every producer (the invoker, compositions, system actions, trigger fires, lost-activation repair)
+ * writes the same fields with OpenWhisk's annotations in OpenWhisk's order.
+ */
+export interface ActivationFacts {
+  /** The invoking namespace (the record's owner) and subject. */
+  namespace: string;
+  subject: string;
+  name: string;
+  version: string;
+  activationId: string;
+  start: number;
+  /** 0 for a trigger activation (no `end`, no `duration`). */
+  end: number;
+  /** @default end - start, or none when end is 0 */
+  duration?: number;
+  cause?: string;
+  response: ActivationRecord['response'];
+  logs?: string[];
+  /**
+   * OpenWhisk's annotations, in its order: `path`, `waitTime`, `kind`, `conductor`, `timeout`,
+   * `limits`, `initTime`, then Whirl's usage figures and `binding`. Without `path` the record has no
+   * annotations of its own (trigger activations).
+   */
+  path?: string;
+  waitTime?: number;
+  kind?: string;
+  conductor?: boolean;
+  timeout?: boolean;
+  limits?: unknown;
+  initTime?: number;
+  /** Peak memory and CPU time measured from the container's cgroup; `shared` with other activations. */
+  usage?: { memoryPeakBytes: number; cpuNs: number; shared: boolean };
+  binding?: string;
+  /** Annotations that come first (the message's own, e.g. `causedBy`; a composition's `topmost`). */
+  leading?: KeyValue[];
+  /** Annotations that come last (what a caller asked to attach). */
+  trailing?: KeyValue[];
+}
+
+export function activationRecord(f: ActivationFacts): ActivationRecord {
+  const annotations: KeyValue[] = [...(f.leading ?? [])];
+  if (f.path !== undefined) {
+    annotations.push({ key: 'path', value: f.path });
+    if (f.waitTime !== undefined) annotations.push({ key: 'waitTime', value: f.waitTime });
+    if (f.kind !== undefined) annotations.push({ key: 'kind', value: f.kind });
+    if (f.conductor === true) annotations.push({ key: 'conductor', value: true });
+    if (f.timeout !== undefined) annotations.push({ key: 'timeout', value: f.timeout });
+    if (f.limits !== undefined) annotations.push({ key: 'limits', value: f.limits });
+    if (f.initTime !== undefined) annotations.push({ key: 'initTime', value: f.initTime });
+    if (f.usage) {
+      annotations.push(
+        // Whole MB, rounded up, as Lambda's "Max Memory Used"; CPU in ms with microsecond precision.
+        { key: 'memoryPeakMB', value: Math.max(1, Math.ceil(f.usage.memoryPeakBytes / (1024 * 1024))) },
+        { key: 'cpuMs', value: Math.round(f.usage.cpuNs / 1000) / 1000 },
+      );
+      if (f.usage.shared) annotations.push({ key: 'usageShared', value: true });
+    }
+    if (f.binding !== undefined) annotations.push({ key: 'binding', value: f.binding });
+  }
+  annotations.push(...(f.trailing ?? []));
+  const duration = f.duration ?? (f.end > 0 ? f.end - f.start : undefined);
+  return {
+    namespace: f.namespace,
+    name: f.name,
+    version: f.version,
+    subject: f.subject,
+    publish: false,
+    activationId: f.activationId,
+    start: f.start,
+    end: f.end,
+    ...(duration !== undefined ? { duration } : {}),
+    ...(f.cause !== undefined ? { cause: f.cause } : {}),
+    response: f.response,
+    logs: f.logs ?? [],
+    annotations,
+  };
+}
+
+/**
  * The record of an activation whose run was lost (the process stopped or crashed before it finished):
  * a whisk internal error, so that the id the caller holds still reads back.
  */
@@ -138,21 +218,18 @@ export function lostActivationRecord(
   now: number,
   reason = 'The activation did not complete: Whirl stopped before it finished, and it was not run again.',
 ): ActivationRecord {
-  const annotations: KeyValue[] = [{ key: 'path', value: `${p.path}/${p.name}` }];
-  if (p.binding !== undefined) annotations.push({ key: 'binding', value: p.binding });
-  return {
+  return activationRecord({
     namespace: p.namespace,
+    subject: p.subject,
     name: p.name,
     version: p.version,
-    subject: p.subject,
-    publish: false,
     activationId: p.activationId,
     start: p.received,
     end: Math.max(now, p.received),
     duration: Math.max(0, now - p.received),
     ...(p.cause !== undefined ? { cause: p.cause } : {}),
     response: errorResponse(ActivationStatus.WhiskError, reason),
-    logs: [],
-    annotations,
-  };
+    path: `${p.path}/${p.name}`,
+    ...(p.binding !== undefined ? { binding: p.binding } : {}),
+  });
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ActivationRecord } from './activation.js';
+import type { BusMessage, BusValue } from './ports.js';
 
 const keyValue = z.object({ key: z.string(), value: z.unknown(), init: z.boolean().optional() });
 
@@ -41,6 +42,11 @@ export const ActivationMessageSchema = z.object({
    * the bus still carries the completion. `token` authenticates the post.
    */
   replyTo: z.object({ url: z.string(), token: z.string() }).optional(),
+  /**
+   * The controller also posted this activation to the invoker's direct channel (or tried to): the
+   * bus copy is its write-behind log, and the invoker runs whichever copy comes first, once.
+   */
+  direct: z.boolean().optional(),
   /** Extra annotations for the record, e.g. causedBy. */
   annotations: z.array(keyValue).optional(),
   /**
@@ -76,6 +82,23 @@ export function encode(msg: unknown): Buffer {
 
 export function decodeActivationMessage(buf: Buffer): ActivationMessage {
   return ActivationMessageSchema.parse(JSON.parse(buf.toString('utf8')));
+}
+
+/** The activation message a bus delivered: the object as published in-process, else decoded and checked. */
+export function activationMessageOf(m: BusMessage): ActivationMessage {
+  return m.object !== undefined ? (m.object as ActivationMessage) : decodeActivationMessage(m.value);
+}
+
+/** The ack a bus delivered: the object as published in-process, else decoded and checked. */
+export function ackOf(m: BusMessage): AckMessage {
+  return m.object !== undefined ? (m.object as AckMessage) : decodeAck(m.value);
+}
+
+/** Bytes of a published value, for buses that cross processes (objects go as JSON). */
+export function busBytes(value: BusValue): Buffer {
+  if (typeof value === 'string') return Buffer.from(value);
+  if (Buffer.isBuffer(value)) return value;
+  return encode(value.object);
 }
 
 export function decodeAck(buf: Buffer): AckMessage {

@@ -97,7 +97,19 @@ export interface SubjectStore {
 export interface BusMessage {
   topic: string;
   value: Buffer;
+  /**
+   * The object itself when it was published as one and never left the process (the in-process bus):
+   * the receiver takes it as it is, with no JSON round trip on the standalone hot path. Shared with
+   * the publisher and every other group: read-only.
+   */
+  object?: unknown;
 }
+
+/**
+ * What may be published: bytes, or an object, which a bus that stays in one process hands over as it
+ * is and a bus that crosses processes encodes as JSON.
+ */
+export type BusValue = Buffer | string | { readonly object: unknown };
 
 export interface Subscription {
   /** Stops delivery; resolves when no handler is running any more. */
@@ -106,7 +118,7 @@ export interface Subscription {
 
 export interface MessageBus {
   ensureTopics(topics: readonly string[]): Promise<void>;
-  publish(topic: string, value: Buffer | string): Promise<void>;
+  publish(topic: string, value: BusValue): Promise<void>;
   /**
    * Delivers every message published to `topic` after the subscription to exactly one subscriber of
    * `group` (each group sees every message). Handlers run one at a time per subscription, in order;

@@ -32,6 +32,11 @@ export const InvokerConfigSchema = z.object({
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9091).describe('Port of GET /metrics (Prometheus). WHIRL_METRICS_PORT.'),
   metricsHost: z.string().default('127.0.0.1').describe('Address GET /metrics listens on (0.0.0.0 for a scraper on another host or container). WHIRL_METRICS_HOST.'),
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token GET /metrics requires; unset, it is open to whoever reaches the port. WHIRL_METRICS_TOKEN.'),
+  advertiseUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe("How controllers reach this invoker's server (metrics port) for direct activations, e.g. http://10.0.0.7:9091; unset, its listen address. WHIRL_ADVERTISE_URL."),
 });
 export type InvokerConfig = z.infer<typeof InvokerConfigSchema>;
 
@@ -56,6 +61,7 @@ const ENV: Record<keyof InvokerConfig, string> = {
   metricsPort: 'WHIRL_METRICS_PORT',
   metricsHost: 'WHIRL_METRICS_HOST',
   metricsToken: 'WHIRL_METRICS_TOKEN',
+  advertiseUrl: 'WHIRL_ADVERTISE_URL',
 };
 
 export function loadInvokerConfig(env: Record<string, string | undefined>): Readonly<InvokerConfig> {

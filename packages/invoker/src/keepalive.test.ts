@@ -26,16 +26,16 @@ describe('fixed keep-alive', () => {
   });
 });
 
-describe('hybrid histogram keep-alive', () => {
+describe('hybrid histogram keep-alive, the paper\'s percentile rule (minHazard 0)', () => {
   it('falls back to the fixed rule until it has seen a few idle times', () => {
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     expect(replay(p, [0, 10 * MIN, 20 * MIN])).toEqual({ keepAliveMs: 10 * MIN, surplusKeepAliveMs: 10 * MIN, rule: 'fallback' });
   });
 
   it('periodic timer every 10 min: unload after the call, load at 8.1 min, keep until 11 min', () => {
     // Idle times are 10 min − 1 s: all in bin 9 (9-10 min). Head = 9 min, tail = 10 min.
     // Prewarm window 9 × 0.9 = 8.1 min; keep-alive window 10 × 1.1 − 8.1 = 2.9 min.
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     const d = replay(
       p,
       Array.from({ length: 12 }, (_, i) => i * 10 * MIN),
@@ -51,7 +51,7 @@ describe('hybrid histogram keep-alive', () => {
     // prewarm window (keep it loaded); the 99th is in bin 0 too (rank 495 of 499), tail = 1 min.
     const arrivals: number[] = [];
     for (let b = 0; b < 5; b++) for (let i = 0; i < 100; i++) arrivals.push(b * 50 * MIN + i * 2_000);
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     expect(replay(p, arrivals)).toEqual({ keepAliveMs: 1.1 * MIN, surplusKeepAliveMs: MIN, rule: 'histogram' });
   });
 
@@ -59,7 +59,7 @@ describe('hybrid histogram keep-alive', () => {
     // 10-call bursts: 45 short idle times and 4 of 45 min; the 99th percentile is a 45-min gap.
     const arrivals: number[] = [];
     for (let b = 0; b < 5; b++) for (let i = 0; i < 10; i++) arrivals.push(b * 46 * MIN + i * 2_000);
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     const d = replay(p, arrivals);
     expect(d.rule).toBe('histogram');
     expect(d.prewarmAfterMs).toBeUndefined();
@@ -68,7 +68,7 @@ describe('hybrid histogram keep-alive', () => {
 
   it('rare action (every 6 h, beyond the 4 h range): forecasts the next call and opens a window around it', () => {
     // All idle times are out of range; the forecast (weighted mean) is 6 h − 1 s.
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     const d = replay(
       p,
       Array.from({ length: 7 }, (_, i) => i * 6 * HOUR),
@@ -87,13 +87,13 @@ describe('hybrid histogram keep-alive', () => {
         t += 1_000 + b * MIN + 30_000;
       }
     }
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     expect(replay(p, arrivals)).toEqual({ keepAliveMs: 10 * MIN, surplusKeepAliveMs: 10 * MIN, rule: 'fallback' });
     expect(p.snapshot().actions[0]!.cov).toBeLessThan(2);
   });
 
   it('scales with the bin width (compressed time): 100 ms bins give the same windows / 600', () => {
-    const p = new HybridKeepAlive({ idleTimeoutMs: 1_000, binMs: 100 });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 1_000, binMs: 100, minHazard: 0 });
     const d = replay(
       p,
       Array.from({ length: 12 }, (_, i) => i * 1_000),
@@ -103,7 +103,7 @@ describe('hybrid histogram keep-alive', () => {
   });
 
   it('measures idle time from the end of the last running activation: overlapping calls add none', () => {
-    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0 });
     p.arrived('a', 0);
     p.arrived('a', 100);
     p.ended('a', 1_000);
@@ -113,12 +113,69 @@ describe('hybrid histogram keep-alive', () => {
   });
 
   it('forgets the least recently seen actions beyond maxActions', () => {
-    const p = new HybridKeepAlive({ idleTimeoutMs: MIN, maxActions: 2 });
+    const p = new HybridKeepAlive({ idleTimeoutMs: MIN, maxActions: 2, minHazard: 0 });
     for (const a of ['a', 'b', 'a', 'c']) {
       p.arrived(a, 0);
       p.ended(a, 1);
     }
     expect(p.snapshot().actions.map((x) => x.action).sort()).toEqual(['a', 'c']);
+  });
+});
+
+describe('hybrid keep-alive, the cost-aware rule (the default, minHazard 0.1)', () => {
+  it('periodic timer every 10 min: the same windows as the paper (the hazard is 1 in bin 9 and 0 before)', () => {
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const d = replay(
+      p,
+      Array.from({ length: 12 }, (_, i) => i * 10 * MIN),
+    );
+    expect(d).toEqual({ prewarmAfterMs: 8.1 * MIN, keepAliveMs: 2.9 * MIN, surplusKeepAliveMs: 0, rule: 'histogram' });
+  });
+
+  it('bursty with rarer gaps in the tail: kept 66 s, not through the 45-min gaps the 99th percentile spans', () => {
+    // Bin 0 holds 45 of 49 idle times (hazard 0.92); bins 1 and 2 none of the 4 that reach them
+    // (hazard 0): the window ends after bin 0, × 1.1.
+    const arrivals: number[] = [];
+    for (let b = 0; b < 5; b++) for (let i = 0; i < 10; i++) arrivals.push(b * 46 * MIN + i * 2_000);
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    expect(replay(p, arrivals)).toEqual({ keepAliveMs: 1.1 * MIN, surplusKeepAliveMs: MIN, rule: 'histogram' });
+  });
+
+  it('rare action (every 6 h): no bin pays for its memory, so the container goes at once', () => {
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const d = replay(
+      p,
+      Array.from({ length: 7 }, (_, i) => i * 6 * HOUR),
+    );
+    expect(d).toEqual({ keepAliveMs: 0, surplusKeepAliveMs: 0, rule: 'histogram' });
+  });
+
+  it('calls every 2-4 min: loaded through the bins where the next call is likely, then removed', () => {
+    // Idle times cycle 2, 3, 4 min (+ 30 s): bins 2, 3, 4 hold them; hazards 1/3, 1/2, 1.
+    const arrivals: number[] = [];
+    let t = 0;
+    for (let i = 0; i < 30; i++) {
+      arrivals.push(t);
+      t += 1_000 + (2 + (i % 3)) * MIN + 30_000;
+    }
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    expect(replay(p, arrivals)).toEqual({ prewarmAfterMs: 1.8 * MIN, keepAliveMs: 5 * 1.1 * MIN - 1.8 * MIN, surplusKeepAliveMs: 0, rule: 'histogram' });
+  });
+
+  it('a low threshold keeps more, a high one less (the trade between cold starts and idle memory)', () => {
+    // Per 10 idle times: 6 in bin 0, 1 in bin 1, 3 in bin 3: hazards 0.6, 0.25, 0, 1.
+    const gaps = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.5, 3.5, 3.5, 3.5];
+    const arrivals: number[] = [];
+    let t = 0;
+    for (let i = 0; i < 50; i++) {
+      arrivals.push(t);
+      t += 1_000 + gaps[i % gaps.length]! * MIN;
+    }
+    // 0.05: bins 0-3 (bin 2 alone is not two low bins in a row); 0.5: bins 1 and 2 end it after bin 0.
+    const low = replay(new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0.05 }), arrivals);
+    const high = replay(new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, minHazard: 0.5 }), arrivals);
+    expect(low.keepAliveMs).toBe(Math.round(4 * MIN * 1.1));
+    expect(high.keepAliveMs).toBe(Math.round(MIN * 1.1));
   });
 });
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /** A distributed invoker: Kafka in, CouchDB for actions and activations, Docker for containers. */
-import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
 import pino from 'pino';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, EDGE_HEADER, METRICS_CONTENT_TYPE, metricsRefusal, renderMetrics } from '@whirl/core';
+import { ConfigError } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
 import { imageName, loadManifest, resolveKind, stemCells, ensureRuntimeImages } from '@whirl/runtimes';
 import { openCouchStores } from '@whirl/store';
 import { loadInvokerConfig } from './config.js';
 import { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
 import { Invoker } from './invoker.js';
+import { serveInvoker } from './server.js';
 
 async function main(): Promise<void> {
   let config;
@@ -53,7 +55,22 @@ async function main(): Promise<void> {
       ? new DockerContainerFactory({ network: config.dockerNetwork, reach: config.dockerReach, userMemoryMB: config.userMemoryMB })
       : new ProcessContainerFactory();
   if (factory instanceof DockerContainerFactory) await ensureRuntimeImages({ docker: factory.docker, manifest, onProgress: (m) => log.info(m) });
-  const invoker = new Invoker(
+  // The server comes first: its port goes into the direct channel's address the pings advertise.
+  const directToken = randomBytes(24).toString('hex');
+  let invoker: Invoker | undefined;
+  const server: http.Server = await serveInvoker({
+    registry,
+    port: config.metricsPort,
+    host: config.metricsHost,
+    metricsToken: config.metricsToken,
+    directToken,
+    accept: (msg, via) => invoker?.accept(msg, via) ?? 'stopped',
+    log,
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.metricsPort;
+  const localUrl = `http://${config.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.metricsHost}:${port}`;
+  invoker = new Invoker(
     {
       bus,
       entities: stores.entities,
@@ -83,13 +100,13 @@ async function main(): Promise<void> {
       pullImages: config.pullImages,
       apiHost: config.apiHost,
       healthPingMs: 1_000,
+      direct: { url: `${config.advertiseUrl ?? localUrl}/__whirl/activations`, token: directToken },
     },
   );
-  await invoker.start();
-  const metricsServer = await serveMetrics(registry, config, log);
-  const addr = metricsServer.address();
-  const metricsPort = typeof addr === 'object' && addr ? addr.port : config.metricsPort;
-  process.stdout.write(`invoker${config.id} ready (metrics http://${config.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.metricsHost}:${metricsPort}/metrics)\n`);
+  const running = invoker;
+  await running.start();
+  const metricsServer = server;
+  process.stdout.write(`invoker${config.id} ready (metrics ${localUrl}/metrics)\n`);
   let stopping = false;
   const owner = `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`;
   const forceExit = (): void => {
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ sig }, 'draining');
     setTimeout(forceExit, 60_000).unref();
-    invoker
+    running
       .stop()
       .then(async () => {
         await new Promise((r) => metricsServer.close(r));
@@ -116,41 +133,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-/** The invoker has no API of its own: GET /metrics gets a small server on its own port. */
-async function serveMetrics(
-  registry: Registry,
-  config: { metricsPort: number; metricsHost: string; metricsToken?: string | undefined },
-  log: { warn(o: object, m: string): void },
-): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const send = (status: number, type: string, body: string): void => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(body);
-    };
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      send(404, 'application/json', JSON.stringify({ error: 'The invoker serves only GET /metrics.' }));
-      return;
-    }
-    const refusal = metricsRefusal(
-      { token: config.metricsToken },
-      { authorization: req.headers.authorization, viaEdge: req.headers[EDGE_HEADER] !== undefined, remoteAddress: req.socket.remoteAddress },
-    );
-    if (refusal) {
-      send(refusal.status, 'application/json', JSON.stringify({ error: refusal.error }));
-      return;
-    }
-    renderMetrics([registry], (name, err) => log.warn({ err, metric: name }, 'a metrics collector failed; left out of this scrape')).then(
-      (text) => send(200, METRICS_CONTENT_TYPE, text),
-      (err: unknown) => send(500, 'application/json', JSON.stringify({ error: String(err) })),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.metricsPort, config.metricsHost, () => resolve());
-  });
-  return server;
 }
 
 main().catch((err: unknown) => {

@@ -22,15 +22,16 @@
  *     arrives before its load cancels it (and is a cold start, as it would have been anyway). The
  *     windows are for one container of the action: one that goes idle while another of the action's
  *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
- * A container whose activation ended in a developer or whisk error is destroyed, never reused. Stem
- * cells are refilled as soon as one is taken; a kind with a `reactive` configuration keeps
+ * A container whose activation ended in a developer or whisk error is destroyed, never reused. A
+ * taken stem cell is refilled as soon as its activation has answered (at most a second later): a
+ * container start beside the taken cell's /init and /run would compete with them for the CPU; a kind with a `reactive` configuration keeps
  * `increment × ⌊cold starts in the last ttl / threshold⌋` of them (within minCount..maxCount, and
  * initialCount during the first ttl), counting the cold starts no stem cell could serve, and removes
  * the ones unused for a ttl beyond that count.
  *
  * Worked example. Budget 1024 MB, actions of 256 MB, two stem cells of nodejs:20/256 MB (stem cells do
  * not count against the budget until taken). Invoke A: no warm container, takes stem cell #1 (256 MB
- * used), refill starts. Invoke B while A runs: takes stem cell #2 (512 MB). A finishes: its container
+ * used); its refill starts once A has answered. Invoke B while A runs: takes stem cell #2 (512 MB). A finishes: its container
  * is ready, warm for A. Invoke A again: warm hit, no /init. Five more distinct actions arrive at once:
  * C and D start cold (1024 MB used), E, F, G wait in the buffer; when A's container idles and a job is
  * waiting, the head job evicts it (LRU) and starts cold.
@@ -61,9 +62,27 @@ import type { Container, ContainerFactory } from '@whirl/core';
 import { FixedKeepAlive, ReactiveStemCells, keepAlivePlan, type KeepAliveDecision, type KeepAlivePolicy, type PolicySnapshot, type ReactiveConfig } from './keepalive.js';
 import { LogBuffer } from './logs.js';
 
-/** `warming`: being created and /init-ed for an action ahead of its expected next call. */
-export type ContainerState = 'starting' | 'prewarmed' | 'warming' | 'ready' | 'running' | 'paused' | 'removing';
+/**
+ * A container's life, owned by the pool: every change of state goes through `transition`, which
+ * checks it against this table and logs it at debug level. `warming`: being created and /init-ed for
+ * an action ahead of its expected next call.
+ */
+export type ContainerState = 'prewarmed' | 'warming' | 'ready' | 'running' | 'paused' | 'removing';
 
+const allowedTransitions: Record<ContainerState, readonly ContainerState[]> = {
+  prewarmed: ['running', 'removing'],
+  warming: ['ready', 'removing'],
+  running: ['ready', 'removing'],
+  ready: ['running', 'paused', 'removing'],
+  paused: ['running', 'removing'],
+  // Removal may be asked for again while the container is being destroyed.
+  removing: ['removing'],
+};
+
+/**
+ * What a job's runner sees of a container: read-only, so that its state changes only through the
+ * pool (`initialize`, `resultOut`) and the pool's accounting cannot be bypassed.
+ */
 export interface PooledContainer {
   readonly seq: number;
   readonly container: Container;
@@ -77,26 +96,38 @@ export interface PooledContainer {
   readonly kind: string;
   readonly image: string;
   readonly memoryMB: number;
-  state: ContainerState;
+  readonly state: ContainerState;
   /** `invokingNamespace|docId@rev` once initialised with an action. */
-  warmKey?: string;
-  initialized: boolean;
+  readonly warmKey?: string;
+  /** /init has succeeded in it. */
+  readonly initialized: boolean;
+  /** Activations running in it now, and how many it may run at once (the action's limits.concurrency). */
+  readonly active: number;
+  readonly maxConcurrency: number;
+  /** Activations started in it so far (tells an activation whether another overlapped it). */
+  readonly runs: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The pool's own view of a container. */
+interface Entry extends Mutable<PooledContainer> {
   /** The /init in flight, so that concurrent activations of a fresh container share it. */
   initializing?: Promise<boolean>;
-  /** Activations running in it now, and how many it may run at once (the action's limits.concurrency). */
-  active: number;
-  maxConcurrency: number;
   /** An activation in it failed: take no more work, remove it when the last one ends. */
   doomed: boolean;
-  /** Set by the runner once /run has answered and only log collection remains (a millisecond, usually). */
+  /** Its runner's result is out and only log collection remains (a millisecond, usually). */
   finishing: boolean;
-  /** Activations started in it so far (tells an activation whether another overlapped it). */
-  runs: number;
   lastUsed: number;
   createdAt: number;
   pausing?: Promise<void>;
   timers: { pause?: NodeJS.Timeout; idle?: NodeJS.Timeout };
+  /** Taken from the stem cells: their refill waits for this container's first answer (`refillFor`). */
+  refill?: NodeJS.Timeout;
 }
+
+/** The longest a taken stem cell's replacement waits for the activation it serves to answer. */
+const stemRefillCapMs = 1_000;
 
 export interface PoolJob {
   warmKey: string;
@@ -123,7 +154,7 @@ export interface PoolJob {
 }
 
 interface Placement {
-  c?: PooledContainer;
+  c?: Entry;
   how: 'warm' | 'prewarm' | 'cold';
   coldBecause?: 'no_warm' | 'warm_busy';
 }
@@ -175,7 +206,7 @@ export interface PoolStats {
 }
 
 export class ContainerPool {
-  private readonly containers = new Set<PooledContainer>();
+  private readonly containers = new Set<Entry>();
   private readonly buffer: PoolJob[] = [];
   private readonly running = new Set<Promise<void>>();
   private seq = 0;
@@ -258,10 +289,63 @@ export class ContainerPool {
       if (c.state === 'warming') warming++;
       if (c.state === 'prewarmed') prewarmed++;
       else if (c.state === 'ready') warm++;
-      else if (c.state === 'running' || c.state === 'starting') busy++;
+      else if (c.state === 'running') busy++;
       else if (c.state === 'paused') paused++;
     }
     return { containers: this.containers.size, warm, prewarmed, warming, busy, paused, usedMB: this.usedMB(), buffered: this.buffer.length };
+  }
+
+  /**
+   * Runs `init` (the container's /init) once per container: concurrent activations of a fresh
+   * container share the one in flight instead of sending their own. `mine` tells the caller whether
+   * the outcome it gets is its own init's (whose failure it reports) or another activation's.
+   */
+  async initialize<T extends { ok: boolean }>(pc: PooledContainer, init: () => Promise<T>): Promise<{ mine: true; outcome: T } | { mine: false; ok: boolean }> {
+    const c = this.entry(pc);
+    if (c.initialized) return { mine: false, ok: true };
+    if (c.initializing) return { mine: false, ok: await c.initializing };
+    const running = init();
+    c.initializing = running.then(
+      (r) => r.ok,
+      () => false,
+    );
+    try {
+      const outcome = await running;
+      if (outcome.ok) c.initialized = true;
+      return { mine: true, outcome };
+    } finally {
+      c.initializing = undefined;
+    }
+  }
+
+  /**
+   * The runner's result is out and only its logs remain to be collected: a job for the same action
+   * waits this moment out rather than start a container of its own (see `place`).
+   */
+  resultOut(pc: PooledContainer): void {
+    const c = this.entry(pc);
+    c.finishing = true;
+    this.refillFor(c);
+  }
+
+  /** Starts the replacement of the stem cell `c` was, if that has not happened yet. */
+  private refillFor(c: Entry): void {
+    if (c.refill === undefined) return;
+    clearTimeout(c.refill);
+    c.refill = undefined;
+    this.prewarm();
+  }
+
+  /** Every PooledContainer a runner holds is one of this pool's entries, handed out read-only. */
+  private entry(pc: PooledContainer): Entry {
+    return pc as Entry;
+  }
+
+  /** The one place a container's state changes: checked against the table, logged at debug. */
+  private transition(c: Entry, to: ContainerState): void {
+    if (!allowedTransitions[c.state].includes(to)) throw new Error(`container ${c.container.name}: no transition from ${c.state} to ${to}`);
+    if (c.state !== to) this.opts.log.debug?.({ container: c.container.name, from: c.state, to }, 'container state');
+    c.state = to;
   }
 
   /** Starts the configured stem cells that are missing. */
@@ -327,7 +411,7 @@ export class ContainerPool {
       // Its container is being made: wait for it and share it, rather than start another.
       if ((this.coldPending.get(job.warmKey) ?? 0) > 0) return undefined;
     }
-    let warm: PooledContainer | undefined;
+    let warm: Entry | undefined;
     for (const c of this.containers) {
       if (c.warmKey !== job.warmKey || (c.state !== 'ready' && c.state !== 'paused')) continue;
       // Prefer a running (unpaused) container, then the most recently used.
@@ -344,7 +428,10 @@ export class ContainerPool {
     for (const c of this.containers) {
       if (c.state === 'prewarmed' && c.kind === job.kind && c.memoryMB === job.memoryMB) {
         const claimed = this.claim(c, 'prewarm');
-        this.prewarm();
+        // Its replacement starts once this activation has answered (or after a second, for a long
+        // one): a container start beside its /init and /run would slow the very call it serves.
+        c.refill = setTimeout(() => this.refillFor(c), stemRefillCapMs);
+        c.refill.unref();
         return claimed;
       }
     }
@@ -360,12 +447,12 @@ export class ContainerPool {
     return { how: 'cold', coldBecause: busy ? 'warm_busy' : 'no_warm' };
   }
 
-  private claim(c: PooledContainer, how: 'warm' | 'prewarm'): { c: PooledContainer; how: 'warm' | 'prewarm' } {
+  private claim(c: Entry, how: 'warm' | 'prewarm'): { c: Entry; how: 'warm' | 'prewarm' } {
     clearTimeout(c.timers.pause);
     clearTimeout(c.timers.idle);
     c.timers = {};
     const wasPaused = c.state === 'paused';
-    c.state = 'running';
+    this.transition(c, 'running');
     c.active = 1;
     if (wasPaused) c.pausing = (c.pausing ?? Promise.resolve()).catch(() => undefined).then(() => c.container.resume());
     return { c, how };
@@ -421,12 +508,14 @@ export class ContainerPool {
       c.maxConcurrency = Math.max(1, job.maxConcurrency);
       // Jobs that queued while this container was being made may share it.
       if (c.maxConcurrency > 1) this.drain();
+      c.runs++;
       const { keep } = await job.run(c, placed.how, placed.coldBecause);
       if (!keep) c.doomed = true;
     } catch (err) {
       this.opts.log.warn({ err }, 'activation runner failed');
       c.doomed = true;
     } finally {
+      this.refillFor(c);
       c.active = Math.max(0, c.active - 1);
       const decision = rescheduled ? undefined : this.policy.ended(job.warmKey, this.now());
       if (c.active === 0 && c.state !== 'removing') {
@@ -438,7 +527,7 @@ export class ContainerPool {
   }
 
   /** Carries out the policy's decision for a container whose last activation has ended. */
-  private release(c: PooledContainer, job: PoolJob, decision: KeepAliveDecision): void {
+  private release(c: Entry, job: PoolJob, decision: KeepAliveDecision): void {
     let surplus = false;
     for (const o of this.containers) if (o !== c && o.warmKey === job.warmKey && (o.state === 'ready' || o.state === 'paused' || o.state === 'warming')) surplus = true;
     const plan = keepAlivePlan(decision, this.leadMs(), surplus);
@@ -452,13 +541,13 @@ export class ContainerPool {
     this.keepIdle(c, plan.loadAfterMs !== undefined ? (decision.prewarmAfterMs ?? 0) + decision.keepAliveMs : plan.removeAfterMs);
   }
 
-  private keepIdle(c: PooledContainer, keepMs: number): void {
-    c.state = 'ready';
+  private keepIdle(c: Entry, keepMs: number): void {
+    this.transition(c, 'ready');
     c.finishing = false;
     c.lastUsed = Date.now();
     c.timers.pause = setTimeout(() => {
       if (c.state !== 'ready') return;
-      c.state = 'paused';
+      this.transition(c, 'paused');
       c.pausing = c.container.pause();
       c.pausing.catch((err: unknown) => this.opts.log.warn({ err, container: c.container.name }, 'pause failed'));
     }, this.opts.pauseGraceMs);
@@ -493,7 +582,7 @@ export class ContainerPool {
     }
     const t0 = Date.now();
     this.reservedMB += job.memoryMB;
-    let c: PooledContainer;
+    let c: Entry;
     try {
       c = await this.create(job.kind, job.image, job.memoryMB, job.label, 'warming');
     } finally {
@@ -559,7 +648,7 @@ export class ContainerPool {
     this.prewarm();
   }
 
-  private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'warming' | 'running'): Promise<PooledContainer> {
+  private async create(kind: string, image: string, memoryMB: number, label: string, state: 'prewarmed' | 'warming' | 'running'): Promise<Entry> {
     const seq = ++this.seq;
     const t0 = Date.now();
     // Names are global to the Docker daemon: a token of the owner keeps two deployments sharing one
@@ -567,7 +656,7 @@ export class ContainerPool {
     const name = `whirl${this.opts.invokerId}_${this.ownerToken}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
     const container = await this.factory.create({ name, image, memoryMB, env: this.opts.env, labels: this.labels });
     this.createMs = ewma(this.createMs, Date.now() - t0);
-    const pc: PooledContainer = {
+    const pc: Entry = {
       seq,
       container,
       logs: new LogBuffer(container),
@@ -594,9 +683,9 @@ export class ContainerPool {
     return pc;
   }
 
-  private async remove(c: PooledContainer): Promise<void> {
+  private async remove(c: Entry): Promise<void> {
     if (c.state === 'removing' && !this.containers.has(c)) return;
-    c.state = 'removing';
+    this.transition(c, 'removing');
     clearTimeout(c.timers.pause);
     clearTimeout(c.timers.idle);
     c.agent.destroy();

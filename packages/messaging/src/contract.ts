@@ -61,6 +61,18 @@ export function describeMessageBusContract(name: string, make: () => Promise<Bus
       expect([...got[20]!.value]).toEqual([1, 2, 3]);
     });
 
+    it('delivers a published object as that object or as its JSON, and its bytes are always JSON', async () => {
+      const got: BusMessage[] = [];
+      await bus.subscribe('t', 'g', async (m) => void got.push(m));
+      const sent = { v: 1, activationId: 'a1', content: { n: 1, s: 'ü' } };
+      await bus.publish('t', { object: sent });
+      await eventually(() => expect(got).toHaveLength(1));
+      const m = got[0]!;
+      // In one process the receiver gets the object itself (no JSON round trip); across processes a copy.
+      if (m.object !== undefined) expect(m.object).toBe(sent);
+      expect(JSON.parse(m.value.toString('utf8'))).toEqual(sent);
+    });
+
     it('runs a subscription handler one message at a time', async () => {
       let active = 0;
       let maxActive = 0;

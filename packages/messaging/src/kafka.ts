@@ -15,7 +15,7 @@ import {
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
-import { ServiceUnavailableError, type BusMessage, type MessageBus, type Subscription } from '@whirl/core';
+import { ServiceUnavailableError, busBytes, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
 import type { BusLogger } from './local.js';
 
 /** Where kafkajs's own log lines go instead of the console; pino loggers fit as they are. */
@@ -249,7 +249,7 @@ export class KafkaMessageBus implements MessageBus {
     for (const t of missing) this.knownTopics.add(t);
   }
 
-  async publish(topic: string, value: Buffer | string): Promise<void> {
+  async publish(topic: string, value: BusValue): Promise<void> {
     this.assertOpen();
     const wireTopic = this.wire(topic);
     let publisher = this.publishers.get(wireTopic);
@@ -259,7 +259,7 @@ export class KafkaMessageBus implements MessageBus {
     }
     const t0 = performance.now();
     try {
-      await publisher.publish(typeof value === 'string' ? Buffer.from(value) : value);
+      await publisher.publish(busBytes(value));
       this.onPublish?.(topic, (performance.now() - t0) / 1000, true);
     } catch (err) {
       this.onPublish?.(topic, (performance.now() - t0) / 1000, false);

@@ -3,7 +3,7 @@
  * tests. Publishing only appends to queues and schedules a microtask, because it sits on the invoke
  * hot path.
  */
-import type { BusMessage, MessageBus, Subscription } from '@whirl/core';
+import type { BusMessage, BusValue, MessageBus, Subscription } from '@whirl/core';
 
 export interface BusLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
@@ -170,12 +170,12 @@ export class LocalMessageBus implements MessageBus {
     for (const t of topics) this.topic(t);
   }
 
-  async publish(topic: string, value: Buffer | string): Promise<void> {
+  async publish(topic: string, value: BusValue): Promise<void> {
     this.assertOpen();
     const groups = this.topic(topic);
     if (groups.size === 0) return;
-    // One buffer shared by every group: handlers treat message values as read-only.
-    const msg: BusMessage = { topic, value: typeof value === 'string' ? Buffer.from(value) : value };
+    // One message shared by every group: handlers treat message values as read-only.
+    const msg: BusMessage = typeof value === 'string' ? { topic, value: Buffer.from(value) } : Buffer.isBuffer(value) ? { topic, value } : objectMessage(topic, value.object);
     for (const g of groups.values()) g.deliver(msg);
   }
 
@@ -225,4 +225,17 @@ export class LocalMessageBus implements MessageBus {
   private assertOpen(): void {
     if (this.closed) throw new Error('message bus is closed');
   }
+}
+
+/** A message published as an object: passed on as it is; its bytes are made only if someone reads them. */
+function objectMessage(topic: string, object: unknown): BusMessage {
+  let bytes: Buffer | undefined;
+  return {
+    topic,
+    object,
+    get value(): Buffer {
+      bytes ??= Buffer.from(JSON.stringify(object));
+      return bytes;
+    },
+  };
 }

@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   Topics,
-  decodeAck,
+  ackOf,
   newCredential,
   storedCredential,
   verifyKey,
@@ -101,7 +101,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
   const waiter = new ActivationWaiter();
   const lb = new LeanBalancer(bus, '0');
   await bus.subscribe(Topics.completed('0'), 'controller0', async (m) => {
-    applyAck(decodeAck(m.value), waiter, lb);
+    applyAck(ackOf(m), waiter, lb);
   });
 
   const invoker = new Invoker(

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivationRecord } from '@whirl/core';
 import { describeActivationStoreContract, fixtures } from './contract/index.js';
@@ -39,6 +40,30 @@ describe('sqlite retention worker', () => {
       expect(seen).toBe(100);
       expect(await done).toBe(400);
     } finally {
+      await stores.close();
+    }
+  });
+
+  it('keeps the event loop free while another connection holds the write lock, and writes once it is free', async () => {
+    const file = tempFile();
+    const stores = openSqliteStores(file);
+    const other = new Database(file);
+    try {
+      await stores.activations.put(records('guest', 1, 1));
+      expect(await stores.activations.deleteOlderThan('guest', 0, 10)).toBe(0); // a file store with its worker
+      other.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const put = stores.activations.put(records('guest', 100, 1));
+      await new Promise((r) => setTimeout(r, 200));
+      // busy_timeout would have held this thread for the whole 200 ms: no tick at all.
+      expect(ticks).toBeGreaterThan(10);
+      other.exec('COMMIT');
+      await put;
+      clearInterval(ticker);
+      expect(await stores.activations.count({ namespace: 'guest' })).toBe(2);
+    } finally {
+      other.close();
       await stores.close();
     }
   });

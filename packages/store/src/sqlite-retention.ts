@@ -6,6 +6,8 @@
  * its own connection to the same WAL file: the main connection keeps reading while a batch runs, and
  * shares the write lock with it, so each call is one short autocommit transaction and the worker, not
  * the main thread, is the side that waits (busy_timeout) when the activation writer holds the lock.
+ * The other way round, the activation store's `put` asks for the lock without waiting and tries again
+ * a moment later (sqlite.ts), so a delete batch holding it never stalls the main thread either.
  *
  * The worker starts at the first delete (most processes that open the file never sweep) and is
  * restarted after it dies; `close` ends it.

@@ -402,6 +402,14 @@ function activationKeys(r: ActivationRecord): { nameKey: string; bindingKey: str
 }
 
 // Open bounds as numbers rather than separate statements per combination of since/upto.
+/** The connection's busy_timeout (sqlite-file.ts), restored after a write that asked without waiting. */
+const BUSY_TIMEOUT_MS = 5000;
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 const MIN_TIME = Number.MIN_SAFE_INTEGER;
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
@@ -495,7 +503,27 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   }
 
   async put(records: readonly ActivationRecord[]): Promise<void> {
-    if (records.length > 0) this.putTx(records);
+    if (records.length === 0) return;
+    if (!this.retentionWorker) {
+      this.putTx(records);
+      return;
+    }
+    // The retention worker's connection may hold the write lock for a delete batch. Waiting for it in
+    // busy_timeout would block this thread (better-sqlite3 is synchronous), and every invoke with it:
+    // ask without waiting instead, and try again a moment later with the event loop free meanwhile.
+    // Past ~2 s the error goes to the caller (the activation writer retries with its own back-off).
+    for (let attempt = 0; ; attempt++) {
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.putTx(records);
+        return;
+      } catch (e) {
+        if (!isBusy(e) || attempt >= 200) throw e;
+      } finally {
+        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 10)));
+    }
   }
 
   async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {

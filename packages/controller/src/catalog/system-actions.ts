@@ -10,10 +10,10 @@
  * shape) so that clients see no difference from a container run.
  */
 import {
+  activationRecord,
   annotation,
   keyValuesToObject,
   newActivationId,
-  type ActivationRecord,
   type ActivationStore,
   type Identity,
   type StatusCode,
@@ -74,30 +74,24 @@ export class SystemActions implements Executor {
     } catch (e) {
       out = { statusCode: 3, result: { error: `The system action failed: ${(e as Error).message}` } };
     }
-    const end = Date.now();
-    const record: ActivationRecord = {
+    const record = activationRecord({
       namespace: req.identity.namespace.name,
+      subject: req.identity.subject,
       name: a.name,
       version: a.version,
-      subject: req.identity.subject,
-      publish: false,
       activationId: newActivationId(),
       start,
-      end,
-      duration: end - start,
+      end: Date.now(),
       ...(req.cause !== undefined ? { cause: req.cause } : {}),
       response: { statusCode: out.statusCode, result: out.result, size: Buffer.byteLength(JSON.stringify(out.result)) },
-      logs: [],
-      annotations: [
-        { key: 'path', value: `${a.namespace}/${a.name}` },
-        { key: 'waitTime', value: Math.max(0, start - req.received) },
-        { key: 'kind', value: 'exec' in a && 'kind' in a.exec ? a.exec.kind : 'nodejs:20' },
-        { key: 'timeout', value: false },
-        { key: 'limits', value: a.limits },
-        ...(req.binding !== undefined ? [{ key: 'binding', value: req.binding }] : []),
-        ...(req.annotations ?? []),
-      ],
-    };
+      path: `${a.namespace}/${a.name}`,
+      waitTime: Math.max(0, start - req.received),
+      kind: a.exec.kind,
+      timeout: false,
+      limits: a.limits,
+      ...(req.binding !== undefined ? { binding: req.binding } : {}),
+      trailing: req.annotations ?? [],
+    });
     await this.activations.put([record]);
     return req.blocking ? { activationId: record.activationId, record } : { activationId: record.activationId };
   };

@@ -37,7 +37,7 @@ export class LeanBalancer implements LoadBalancer {
     this.active.set(msg.activationId, msg.user.namespace);
     this.perNamespace.set(msg.user.namespace, (this.perNamespace.get(msg.user.namespace) ?? 0) + 1);
     try {
-      await this.bus.publish(Topics.invoker(this.invokerId), encode(msg));
+      await this.bus.publish(Topics.invoker(this.invokerId), { object: msg });
     } catch (e) {
       this.release(msg.activationId);
       throw e;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActivationMessage, BusMessage, MessageBus, Subscription } from '@whirl/core';
+import { busBytes, type ActivationMessage, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
 import { ShardingBalancer, javaHash, probeOrder, stepSizes, type PingMessage } from './sharding.js';
 
 /** A recording bus: the balancer's decisions are pure logic; the real buses have their own suites. */
@@ -7,8 +7,8 @@ class RecordingBus implements MessageBus {
   published: { topic: string; value: Buffer }[] = [];
   handlers = new Map<string, (m: BusMessage) => Promise<void>>();
   async ensureTopics(): Promise<void> {}
-  async publish(topic: string, value: Buffer | string): Promise<void> {
-    this.published.push({ topic, value: Buffer.from(value) });
+  async publish(topic: string, value: BusValue): Promise<void> {
+    this.published.push({ topic, value: busBytes(value) });
   }
   async subscribe(topic: string, _group: string, handler: (m: BusMessage) => Promise<void>): Promise<Subscription> {
     this.handlers.set(topic, handler);

@@ -47,6 +47,7 @@ import {
   type Subscription,
 } from '@whirl/core';
 import type { LoadBalancer, PublishOptions } from './lean.js';
+import { directChannel, postActivation, type DirectChannel } from './direct.js';
 
 export type InvokerStatus = 'up' | 'unhealthy' | 'unresponsive' | 'down';
 type Outcome = 'success' | 'systemError' | 'timeout';
@@ -57,6 +58,8 @@ export interface PingMessage {
   isEnabled: boolean;
   /** Whirl: the invoker's pool occupancy when it pinged (OpenWhisk's pings have none). */
   pool?: PoolReport;
+  /** Whirl: where the invoker takes blocking activations directly (see direct.ts). */
+  direct?: DirectChannel;
 }
 
 /** An invoker's container pool as its last ping described it. */
@@ -88,6 +91,9 @@ interface InvokerState {
   ring: Outcome[];
   nextTest: number;
   pool?: PoolReport;
+  direct?: DirectChannel;
+  /** A direct post failed: use only the bus until then. */
+  directDownUntil?: number;
 }
 
 interface InFlight {
@@ -257,12 +263,35 @@ export class ShardingBalancer implements LoadBalancer {
     this.inflight.set(msg.activationId, { invoker: inv.id, memoryMB: o.memoryMB, namespace: msg.user.namespace, timer, test, summary });
     if (!test) this.perNamespace.set(msg.user.namespace, this.inFlight(msg.user.namespace) + 1);
     try {
-      await this.bus.publish(Topics.invoker(inv.id), encode(msg));
+      if (!test && msg.blocking && inv.direct && this.now() >= (inv.directDownUntil ?? 0)) {
+        await this.sendDirect(inv, inv.direct, msg);
+        return;
+      }
+      await this.bus.publish(Topics.invoker(inv.id), { object: msg });
     } catch (e) {
       const f = this.inflight.get(msg.activationId);
       if (f) this.finish(msg.activationId, f, undefined);
       throw e;
     }
+  }
+
+  /**
+   * A blocking activation goes to the invoker's direct channel, and its Kafka copy is published
+   * behind it (not waited for): the invoker runs whichever copy comes first, once (both carry
+   * `direct`). When the post fails the copy is all there is, and it is waited for as usual; the
+   * channel is then left alone for a few seconds.
+   */
+  private async sendDirect(inv: InvokerState, ch: DirectChannel, msg: ActivationMessage): Promise<void> {
+    const copy: ActivationMessage = { ...msg, direct: true };
+    const outcome = await postActivation(ch, copy, 1_000);
+    const topic = Topics.invoker(inv.id);
+    if (outcome === 'taken') {
+      this.bus.publish(topic, { object: copy }).catch((err: unknown) => this.opts.log?.warn({ err, activationId: msg.activationId }, 'the write-behind copy of a direct activation could not be published'));
+      return;
+    }
+    inv.directDownUntil = this.now() + 5_000;
+    this.opts.log?.warn({ invoker: inv.id, outcome, activationId: msg.activationId }, 'direct channel to the invoker failed; using the bus');
+    await this.bus.publish(topic, { object: copy });
   }
 
   private finish(activationId: string, f: InFlight, outcome: Outcome | undefined): void {
@@ -306,6 +335,9 @@ export class ShardingBalancer implements LoadBalancer {
     inv.lastPing = this.now();
     const pool = poolReport(p.pool);
     if (pool) inv.pool = pool;
+    const direct = directChannel(p.direct);
+    if (direct) inv.direct = direct;
+    else delete inv.direct;
     const memory = Number.parseInt(p.name.userMemory, 10) || 0;
     // Each controller has its share of the invoker's memory, but always room for one small action.
     inv.capacityMB = Math.max(128, Math.floor(memory / Math.max(1, this.opts.controllers)));

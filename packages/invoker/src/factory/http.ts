@@ -44,6 +44,8 @@ export interface PostJsonOptions {
   agent?: http.Agent;
   /** Keep only this many bytes of the body; past it the response is abandoned and marked truncated. */
   maxBodyBytes?: number;
+  /** Headers besides the JSON ones (the controllers' ack channel wants its token). */
+  headers?: Record<string, string>;
 }
 
 /** Shared keep-alive agent: one container gets many /run calls in a row. */
@@ -86,7 +88,7 @@ export function postJson(
       path,
       method: 'POST',
       agent: opts.agent ?? proxyAgent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length, Accept: 'application/json' },
+      headers: { ...opts.headers, 'Content-Type': 'application/json', 'Content-Length': payload.length, Accept: 'application/json' },
     });
     // One deadline for the whole exchange: a socket idle timeout would let a slowly dribbling
     // response run past the action's time limit.
