@@ -33,3 +33,19 @@ export const ControllerConfigSchema = z.object({
     .describe('System-wide defaults; per-namespace overrides in the subject store win.'),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfigSchema>;
+
+/** The throttle and retention keys a process reads from the environment (core's throttleFields and retentionFields). */
+export interface ControllerEnvDefaults {
+  invocationsPerMinute: number;
+  concurrentInvocations: number;
+  firesPerMinute: number;
+  maxActionConcurrency: number;
+  retentionDays: number;
+  retentionSweepMs: number;
+}
+
+/** What the distributed controller and standalone both hand the controller from their environment. */
+export function controllerDefaultsFrom(c: ControllerEnvDefaults): Pick<z.input<typeof ControllerConfigSchema>, 'limits' | 'retentionDays' | 'retentionSweepMs'> {
+  const { invocationsPerMinute, concurrentInvocations, firesPerMinute, maxActionConcurrency } = c;
+  return { retentionDays: c.retentionDays, retentionSweepMs: c.retentionSweepMs, limits: { invocationsPerMinute, concurrentInvocations, firesPerMinute, maxActionConcurrency } };
+}

@@ -1,5 +1,5 @@
 export { buildApp, type AppDeps } from './app.js';
-export { ControllerConfigSchema, type ControllerConfig } from './config.js';
+export { ControllerConfigSchema, controllerDefaultsFrom, type ControllerConfig } from './config.js';
 export { ActivationWaiter, applyAck } from './waiter.js';
 export { LeanBalancer, type LoadBalancer } from './loadbalancer/lean.js';
 export type { KindResolver } from './action-doc.js';

@@ -14,6 +14,7 @@ import {
   encode,
   lostActivationRecord,
   newActivationId,
+  retryWithBackoff,
   type ActivationMessage,
   type EntityStore,
   type WhiskAction,
@@ -25,7 +26,7 @@ import { createEventSources } from './feeds/index.js';
 import { installCatalog } from './catalog/index.js';
 import { buildApp } from './app.js';
 import { ControllerMetrics } from './metrics.js';
-import { ControllerConfigSchema } from './config.js';
+import { ControllerConfigSchema, controllerDefaultsFrom } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer } from './loadbalancer/sharding.js';
@@ -81,19 +82,22 @@ async function main(): Promise<void> {
       // The store may be down too (that may be why no ack came): keep trying for as long as an invoker
       // retries its own records, so the id reads back once the store is back.
       const giveUpAt = Date.now() + 600_000;
-      for (let attempt = 0; ; attempt++) {
-        try {
+      await retryWithBackoff(
+        async () => {
           if (await stores.activations.get(p.namespace, p.activationId)) return;
           await stores.activations.put([
             lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.'),
           ]);
-          return;
-        } catch (err) {
-          if (Date.now() >= giveUpAt) throw err;
-          if (attempt === 0) log.warn({ err, activationId: p.activationId }, 'could not record the lost activation yet; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
-        }
-      }
+        },
+        {
+          initialMs: 250,
+          maxMs: 2_000,
+          giveUp: () => Date.now() >= giveUpAt,
+          onRetry: (err, attempt) => {
+            if (attempt === 0) log.warn({ err, activationId: p.activationId }, 'could not record the lost activation yet; retrying');
+          },
+        },
+      );
     },
     sendTestActivation: async (invoker) => {
       const msg: ActivationMessage = {
@@ -139,14 +143,7 @@ async function main(): Promise<void> {
       controllers: config.controllers,
       maxQueueMs: config.maxQueueMs,
       ...(config.adminKey !== undefined ? { adminKey: config.adminKey } : {}),
-      retentionDays: config.retentionDays,
-      retentionSweepMs: config.retentionSweepMs,
-      limits: {
-        invocationsPerMinute: config.invocationsPerMinute,
-        concurrentInvocations: config.concurrentInvocations,
-        firesPerMinute: config.firesPerMinute,
-        maxActionConcurrency: config.maxActionConcurrency,
-      },
+      ...controllerDefaultsFrom(config),
     }),
   );
   // Every controller caches entities; a write on one must reach the others' next read.

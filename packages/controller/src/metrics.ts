@@ -8,7 +8,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PoolReport } from './loadbalancer/sharding.js';
-import { EDGE_HEADER, METRICS_CONTENT_TYPE, metricsRefusal, renderMetrics, type MetricsAccess, type MetricsRegistry } from '@whirl/core';
+import {
+  EDGE_HEADER,
+  METRICS_CONTENT_TYPE,
+  POOL_GAUGES,
+  metricsRefusal,
+  poolGaugeSamples,
+  renderMetrics,
+  type MetricsAccess,
+  type MetricsRegistry,
+} from '@whirl/core';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -104,35 +113,20 @@ export class ControllerMetrics {
   watchInvokerPools(source: () => { invoker: number; pool: PoolReport }[]): void {
     const registers = [this.options.registries[0]];
     const labelNames = ['invoker', 'reported'];
-    const reports = () => source().map((r) => ({ labels: { invoker: String(r.invoker), reported: 'health_ping' }, pool: r.pool }));
-    new Gauge({
-      name: 'whirl_invoker_containers',
-      help: 'Containers in each invoker pool by state, as its last health ping reported them.',
-      labelNames: [...labelNames, 'state'],
-      registers,
-      collect(this: Gauge) {
-        this.reset();
-        for (const { labels, pool } of reports()) {
-          const states: [string, number][] = [['warm', pool.warm], ['paused', pool.paused], ['stem_cell', pool.stemCells], ['busy', pool.busy]];
-          for (const [state, n] of states) this.set({ ...labels, state }, n);
-        }
-      },
-    });
-    const gauge = (name: string, help: string, value: (p: PoolReport) => number): void => {
+    const pools = () => source().map((r) => ({ labels: { invoker: String(r.invoker), reported: 'health_ping' }, pool: r.pool }));
+    for (const g of POOL_GAUGES) {
       new Gauge({
-        name,
-        help,
-        labelNames,
+        name: g.name,
+        help: g.help,
+        labelNames: [...labelNames, ...g.labelNames],
         registers,
-        collect(this: Gauge) {
+        collect() {
+          // An invoker gone from the reports must be gone from the scrape.
           this.reset();
-          for (const { labels, pool } of reports()) this.set(labels, value(pool));
+          for (const { labels, value } of poolGaugeSamples(g, pools())) this.set(labels, value);
         },
       });
-    };
-    gauge('whirl_invoker_memory_used_bytes', "Memory of each invoker pool's containers, as its last health ping reported it.", (p) => p.usedMB * 1024 * 1024);
-    gauge('whirl_invoker_memory_budget_bytes', 'Memory budget of each invoker pool, as its last health ping reported it.', (p) => p.budgetMB * 1024 * 1024);
-    gauge('whirl_invoker_queue_depth', 'Activations waiting in each invoker for a container, as its last health ping reported them.', (p) => p.queued);
+    }
   }
 
   /** Counts every answered request and serves `GET /metrics` (outside the authenticated context). */

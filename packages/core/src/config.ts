@@ -42,6 +42,64 @@ export const envBool = z
   });
 
 /**
+ * One configuration key: its schema (validation and default), the variable that sets it and, for
+ * standalone, the flag that overrides the variable. The description names the variable and the flag
+ * itself, so neither is written twice.
+ */
+export interface EnvField<S extends z.ZodType = z.ZodType> {
+  readonly env: string;
+  readonly schema: S;
+  readonly description: string;
+  readonly flag?: string;
+}
+
+export function envField<S extends z.ZodType>(env: string, schema: S, description = ''): EnvField<S> {
+  return { env, schema, description };
+}
+
+/** The same field told in this process's words (the description is all that may differ between processes). */
+export function describedAs<S extends z.ZodType>(field: EnvField<S>, description: string): EnvField<S> {
+  return { ...field, description };
+}
+
+/** The same field, also set by a command-line flag (`--data-dir`). */
+export function withFlag<S extends z.ZodType>(field: EnvField<S>, flag: string): EnvField<S> {
+  return { ...field, flag };
+}
+
+type EnvShape<F extends Record<string, EnvField>> = { [K in keyof F]: F[K]['schema'] };
+
+/** A process's configuration, built from its fields: the schema, the variable of each key, and the flags. */
+export interface EnvConfig<F extends Record<string, EnvField>> {
+  readonly schema: z.ZodObject<EnvShape<F>>;
+  /** Maps config keys to the variables, so that messages can name what the operator sets. */
+  readonly envNames: { readonly [K in keyof F]: string };
+  /** Config key by flag name (without the dashes), for the fields a flag may set. */
+  readonly flags: Readonly<Record<string, keyof F & string>>;
+  load(env: Record<string, string | undefined>, overrides?: Partial<Record<keyof F, unknown>>): Readonly<z.infer<z.ZodObject<EnvShape<F>>>>;
+}
+
+/** Key order is the order problems are listed in, so a process lists its fields in the order it documents them. */
+export function envConfig<F extends Record<string, EnvField>>(fields: F): EnvConfig<F> {
+  const shape: Record<string, z.ZodType> = {};
+  const envNames: Record<string, string> = {};
+  const flags: Record<string, string> = {};
+  for (const [key, f] of Object.entries(fields)) {
+    const names = `${f.flag !== undefined ? `--${f.flag}, ` : ''}${f.env}.`;
+    shape[key] = f.schema.describe(f.description === '' ? names : `${f.description} ${names}`);
+    envNames[key] = f.env;
+    if (f.flag !== undefined) flags[f.flag] = key;
+  }
+  const schema = z.object(shape as EnvShape<F>);
+  return {
+    schema,
+    envNames: envNames as { [K in keyof F]: string },
+    flags: flags as Record<string, keyof F & string>,
+    load: (env, overrides = {}) => configFromEnv(schema, envNames, env, overrides),
+  };
+}
+
+/**
  * Reads a process's configuration from the environment: `names` maps each config key to its variable;
  * unset or empty variables are left to the schema's defaults; `overrides` (parsed flags) win.
  */

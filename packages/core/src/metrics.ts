@@ -75,3 +75,67 @@ function isLoopback(addr: string | undefined): boolean {
 
 /** The header nginx sets on every request it proxies (the value is ignored; clients cannot unset it). */
 export const EDGE_HEADER = 'x-whirl-edge';
+
+/** An invoker pool's occupancy: what its gauges show, and what its health pings carry to the controllers. */
+export interface PoolOccupancy {
+  warm: number;
+  paused: number;
+  stemCells: number;
+  busy: number;
+  usedMB: number;
+  budgetMB: number;
+  queued: number;
+}
+
+/** One pool gauge: its name and help, the label it adds (if any), and its samples for one pool. */
+export interface PoolGauge {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  samples(p: PoolOccupancy): { labels?: Record<string, string>; value: number }[];
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The pool gauges. An invoker exports them for its own pool (labels `invoker`); a distributed
+ * controller exports them for every invoker from its last health ping (labels `invoker`,
+ * `reported="health_ping"`), so that one scrape shows them all. The names are what the console and
+ * deploy/grafana query: never rename one.
+ */
+export const POOL_GAUGES: readonly PoolGauge[] = [
+  {
+    name: 'whirl_invoker_queue_depth',
+    help: 'Activations waiting in the invoker for a container.',
+    labelNames: [],
+    samples: (p) => [{ value: p.queued }],
+  },
+  {
+    name: 'whirl_invoker_containers',
+    help: 'Containers in the pool by state: warm (idle, initialised), paused, stem_cell (pre-warmed), busy (running or starting).',
+    labelNames: ['state'],
+    samples: (p) => [
+      { labels: { state: 'warm' }, value: p.warm },
+      { labels: { state: 'paused' }, value: p.paused },
+      { labels: { state: 'stem_cell' }, value: p.stemCells },
+      { labels: { state: 'busy' }, value: p.busy },
+    ],
+  },
+  {
+    name: 'whirl_invoker_memory_used_bytes',
+    help: "Memory of the pool's containers (by their actions' limits), stem cells excluded.",
+    labelNames: [],
+    samples: (p) => [{ value: p.usedMB * MiB }],
+  },
+  {
+    name: 'whirl_invoker_memory_budget_bytes',
+    help: 'Memory budget of the pool (WHIRL_USER_MEMORY_MB).',
+    labelNames: [],
+    samples: (p) => [{ value: p.budgetMB * MiB }],
+  },
+];
+
+/** The samples of one gauge over several pools, each pool's own labels (`invoker`, …) merged into its samples'. */
+export function poolGaugeSamples(g: PoolGauge, pools: readonly { labels: Record<string, string>; pool: PoolOccupancy }[]): { labels: Record<string, string>; value: number }[] {
+  return pools.flatMap(({ labels, pool }) => g.samples(pool).map((s) => ({ labels: { ...labels, ...s.labels }, value: s.value })));
+}

@@ -7,7 +7,7 @@
  * A failed batch is retried with back-off (capped at 2 s) for up to `retryForMs` (default 10 minutes),
  * so that a record whose id was handed out survives a store outage, not only a passing error.
  */
-import type { ActivationRecord, ActivationStore } from '@whirl/core';
+import { retryWithBackoff, type ActivationRecord, type ActivationStore } from '@whirl/core';
 
 interface Entry {
   record: ActivationRecord;
@@ -67,22 +67,29 @@ export class ActivationWriter {
     const retries = this.opts.retries ?? Infinity;
     const giveUpAt = Date.now() + (this.opts.retryForMs ?? 600_000);
     const records = batch.map((e) => e.record);
-    for (let attempt = 0; ; attempt++) {
+    const put = async (): Promise<void> => {
       const t0 = performance.now();
       try {
         await this.store.put(records);
         this.opts.onWrite?.((performance.now() - t0) / 1000, true);
-        break;
       } catch (err) {
         this.opts.onWrite?.((performance.now() - t0) / 1000, false);
-        if (attempt >= retries || Date.now() >= giveUpAt) {
-          this.opts.log.warn({ err, count: batch.length }, 'could not store activation records');
-          for (const e of batch) e.done(err);
-          return;
-        }
-        if (attempt === 0) this.opts.log.warn({ err, count: batch.length }, 'storing activation records failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)));
+        throw err;
       }
+    };
+    try {
+      await retryWithBackoff(put, {
+        initialMs: 50,
+        maxMs: 2_000,
+        giveUp: (_err, attempt) => attempt >= retries || Date.now() >= giveUpAt,
+        onRetry: (err, attempt) => {
+          if (attempt === 0) this.opts.log.warn({ err, count: batch.length }, 'storing activation records failed; retrying');
+        },
+      });
+    } catch (err) {
+      this.opts.log.warn({ err, count: batch.length }, 'could not store activation records');
+      for (const e of batch) e.done(err);
+      return;
     }
     try {
       await this.opts.afterWrite?.(records);

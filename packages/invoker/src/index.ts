@@ -15,5 +15,7 @@ export {
 } from './keepalive.js';
 export { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
 export { InvokerMetrics, type ColdStartReason } from './metrics.js';
+export { manifestRuntimeImages } from './runtime-images.js';
+export { poolOptionsFrom } from './config.js';
 export { locateCgroup, parseMountinfo, parseProcCgroup, startCgroupMeter, startProcMeter } from './factory/cgroup.js';
 export { startReaper, type Reaper, type ReaperState } from './reaper-client.js';

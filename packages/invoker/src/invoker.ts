@@ -7,7 +7,7 @@
  * Lifecycle: starting → running → draining → stopped. On stop it stops consuming, lets running
  * activations finish (up to a grace period), and removes its containers.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import {
   ActivationStatus,
   Topics,
@@ -25,9 +25,10 @@ import {
 } from '@whirl/core';
 import { AckSender } from './acks.js';
 import { ActivationWriter } from './activation-writer.js';
+import { DirectCopies } from './copies.js';
 import { MessageChecks } from './checks.js';
 import { makeKeepAlivePolicy } from './keepalive.js';
-import { InvokerMetrics, type ColdStartReason } from './metrics.js';
+import { InvokerMetrics, poolOccupancy, type ColdStartReason } from './metrics.js';
 import { ContainerPool } from './pool.js';
 import { failedRecord } from './records.js';
 import { Msg } from './response.js';
@@ -46,15 +47,10 @@ export class Invoker {
   private readonly runner: ActivationRunner;
   private readonly acks: AckSender;
   private readonly inflight = new Set<Promise<void>>();
-  /**
-   * Ids of activations that come twice (on the direct channel and as the bus's write-behind copy)
-   * whose first copy is taken and second not yet seen, oldest first.
-   */
-  private readonly taken = new Map<string, number>();
+  private readonly copies = new DirectCopies();
   private subscription: Subscription | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private readonly metrics: InvokerMetrics | undefined;
-  private readonly copies: Counter<'invoker' | 'via' | 'outcome'> | undefined;
 
   constructor(
     private readonly deps: {
@@ -71,14 +67,6 @@ export class Invoker {
     private readonly opts: InvokerOptions,
   ) {
     this.metrics = deps.metrics ? new InvokerMetrics(deps.metrics, opts.id, opts.userMemoryMB) : undefined;
-    this.copies = deps.metrics
-      ? new Counter({
-          name: 'whirl_invoker_activation_messages_total',
-          help: 'Activation messages taken, by channel (bus, direct) and outcome (taken; duplicate: the second copy of one that came both ways; stopped).',
-          labelNames: ['invoker', 'via', 'outcome'],
-          registers: [deps.metrics],
-        })
-      : undefined;
     this.pool = new ContainerPool(deps.factory, {
       invokerId: opts.id,
       owner: opts.owner,
@@ -149,38 +137,21 @@ export class Invoker {
    * copy of one that came both ways, `stopped` when the invoker is not running.
    */
   accept(msg: ActivationMessage, via: 'bus' | 'direct'): 'taken' | 'duplicate' | 'stopped' {
-    const outcome = this.take(msg, via);
-    this.copies?.inc({ invoker: this.opts.id, via, outcome });
-    return outcome;
-  }
-
-  private take(msg: ActivationMessage, via: 'bus' | 'direct'): 'taken' | 'duplicate' | 'stopped' {
     // A bus message is always taken (while draining it gets its shutdown record); a direct one is
     // refused once the invoker stops running, and its bus copy then goes where the bus sends it.
-    if (via === 'direct' && this.state !== 'running') return 'stopped';
-    if (msg.direct === true) {
-      // The second copy to arrive finds the first's entry and is dropped; a copy that never comes
-      // (the direct post did not arrive) leaves an entry for ten minutes.
-      if (this.taken.delete(msg.activationId)) return 'duplicate';
-      const now = Date.now();
-      for (const [id, at] of this.taken) {
-        if (now - at < 600_000) break;
-        this.taken.delete(id);
-      }
-      this.taken.set(msg.activationId, now);
-    }
-    this.track(this.handle(msg));
-    return 'taken';
+    const outcome = via === 'direct' && this.state !== 'running' ? 'stopped' : this.copies.first(msg, Date.now()) ? 'taken' : 'duplicate';
+    this.metrics?.messageTaken(via, outcome);
+    if (outcome === 'taken') this.track(this.handle(msg));
+    return outcome;
   }
 
   /** OpenWhisk's PingMessage: controllers track invoker health from these. */
   private async ping(isEnabled: boolean): Promise<void> {
-    const s = this.pool.stats();
     const ping = {
       name: { instance: Number(this.opts.id), userMemory: `${this.opts.userMemoryMB} MB`, instanceType: 'invoker', uniqueName: `invoker${this.opts.id}` },
       isEnabled,
       // Whirl: the pool's occupancy, so that controllers can show it (the console's operators view).
-      pool: { warm: s.warm, paused: s.paused, stemCells: s.prewarmed, busy: s.busy, usedMB: s.usedMB, budgetMB: this.opts.userMemoryMB, queued: s.buffered },
+      pool: poolOccupancy(this.pool.stats(), this.opts.userMemoryMB),
       ...(this.opts.direct ? { direct: this.opts.direct } : {}),
     };
     try {

@@ -6,11 +6,12 @@ import pino from 'pino';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError } from '@whirl/core';
 import { KafkaMessageBus } from '@whirl/messaging';
-import { imageName, loadManifest, resolveKind, stemCells, ensureRuntimeImages } from '@whirl/runtimes';
+import { loadManifest, ensureRuntimeImages } from '@whirl/runtimes';
 import { openCouchStores } from '@whirl/store';
-import { loadInvokerConfig } from './config.js';
+import { loadInvokerConfig, poolOptionsFrom } from './config.js';
 import { DockerContainerFactory, ProcessContainerFactory } from './factory/index.js';
 import { Invoker } from './invoker.js';
+import { manifestRuntimeImages } from './runtime-images.js';
 import { serveInvoker } from './server.js';
 
 async function main(): Promise<void> {
@@ -76,28 +77,14 @@ async function main(): Promise<void> {
       entities: stores.entities,
       activations: stores.activations,
       factory,
-      runtimes: {
-        imageFor: (kind) => {
-          const e = resolveKind(kind, manifest);
-          return e ? imageName(e) : undefined;
-        },
-        stemCells: () => stemCells(manifest),
-        isNativeBlackbox: (image) => manifest.blackboxes.some((b) => imageName({ image: b }) === image),
-        tagsLogLines: (kind) => kind.startsWith('nodejs:'),
-      },
+      runtimes: manifestRuntimeImages(manifest),
       log,
       metrics: registry,
     },
     {
       id: String(config.id),
       owner: `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`, // = `owner` below
-      userMemoryMB: config.userMemoryMB,
-      pauseGraceMs: config.pauseGraceMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      keepAlive: config.keepAlive,
-      keepAliveBinMs: config.keepAliveBinMs,
-      prewarm: config.prewarm,
-      pullImages: config.pullImages,
+      ...poolOptionsFrom(config),
       apiHost: config.apiHost,
       healthPingMs: 1_000,
       direct: { url: `${config.advertiseUrl ?? localUrl}/__whirl/activations`, token: directToken },

@@ -5,7 +5,7 @@
  * (`whirl_invoker_*`, `whirl_store_*`). Pool gauges are read from the pool at scrape time.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { annotation, type ActivationRecord } from '@whirl/core';
+import { POOL_GAUGES, annotation, poolGaugeSamples, type ActivationRecord, type PoolOccupancy } from '@whirl/core';
 import type { PoolStats } from './pool.js';
 
 /** Seconds, from 5 ms to 5 minutes (the longest action timeout). */
@@ -13,6 +13,11 @@ export const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 /** OpenWhisk's status label values (ActivationResponse.statusSuccess etc.), by status code. */
 const STATUS = ['success', 'application_error', 'developer_error', 'internal_error'] as const;
+
+/** The pool's stats as its gauges and health pings report them (the same shape a controller receives). */
+export function poolOccupancy(s: PoolStats, budgetMB: number): PoolOccupancy {
+  return { warm: s.warm, paused: s.paused, stemCells: s.prewarmed, busy: s.busy, usedMB: s.usedMB, budgetMB, queued: s.buffered };
+}
 
 /** Why an activation did not find a warm container (label `reason` of the cold-start counter). */
 export type ColdStartReason = 'no_warm' | 'warm_busy' | 'stem_cell';
@@ -27,6 +32,7 @@ export class InvokerMetrics {
   private readonly memory: Gauge;
   private readonly storeWrite: Histogram;
   private readonly usageSamples: Counter;
+  private readonly messages: Counter;
   private pool: (() => PoolStats) | undefined;
 
   constructor(
@@ -94,52 +100,29 @@ export class InvokerMetrics {
       labelNames: ['invoker', 'outcome'],
       registers,
     });
-    const pool = (): PoolStats | undefined => this.pool?.();
+    this.messages = new Counter({
+      name: 'whirl_invoker_activation_messages_total',
+      help: 'Activation messages taken, by channel (bus, direct) and outcome (taken; duplicate: the second copy of one that came both ways; stopped).',
+      labelNames: ['invoker', 'via', 'outcome'],
+      registers,
+    });
     const id = this.invokerId;
-    new Gauge({
-      name: 'whirl_invoker_queue_depth',
-      help: 'Activations waiting in the invoker for a container.',
-      labelNames: ['invoker'],
-      registers,
-      collect() {
-        const s = pool();
-        if (s) this.set({ invoker: id }, s.buffered);
-      },
-    });
-    new Gauge({
-      name: 'whirl_invoker_containers',
-      help: 'Containers in the pool by state: warm (idle, initialised), paused, stem_cell (pre-warmed), busy (running or starting).',
-      labelNames: ['invoker', 'state'],
-      registers,
-      collect() {
-        const s = pool();
-        if (!s) return;
-        this.set({ invoker: id, state: 'warm' }, s.warm);
-        this.set({ invoker: id, state: 'paused' }, s.paused);
-        this.set({ invoker: id, state: 'stem_cell' }, s.prewarmed);
-        this.set({ invoker: id, state: 'busy' }, s.busy);
-      },
-    });
-    const budget = this.userMemoryMB;
-    new Gauge({
-      name: 'whirl_invoker_memory_used_bytes',
-      help: "Memory of the pool's containers (by their actions' limits), stem cells excluded.",
-      labelNames: ['invoker'],
-      registers,
-      collect() {
-        const s = pool();
-        if (s) this.set({ invoker: id }, s.usedMB * 1024 * 1024);
-      },
-    });
-    new Gauge({
-      name: 'whirl_invoker_memory_budget_bytes',
-      help: 'Memory budget of the pool (WHIRL_USER_MEMORY_MB).',
-      labelNames: ['invoker'],
-      registers,
-      collect() {
-        this.set({ invoker: id }, budget * 1024 * 1024);
-      },
-    });
+    const budgetMB = this.userMemoryMB;
+    const pools = (): { labels: Record<string, string>; pool: PoolOccupancy }[] => {
+      const s = this.pool?.();
+      return s ? [{ labels: { invoker: id }, pool: poolOccupancy(s, budgetMB) }] : [];
+    };
+    for (const g of POOL_GAUGES) {
+      new Gauge({
+        name: g.name,
+        help: g.help,
+        labelNames: ['invoker', ...g.labelNames],
+        registers,
+        collect() {
+          for (const { labels, value } of poolGaugeSamples(g, pools())) this.set(labels, value);
+        },
+      });
+    }
   }
 
   /** The pool whose occupancy the gauges report (the pool is made after the metrics). */
@@ -177,5 +160,9 @@ export class InvokerMetrics {
 
   usageSampled(ok: boolean): void {
     this.usageSamples.inc({ invoker: this.invokerId, outcome: ok ? 'ok' : 'unavailable' });
+  }
+
+  messageTaken(via: 'bus' | 'direct', outcome: 'taken' | 'duplicate' | 'stopped'): void {
+    this.messages.inc({ invoker: this.invokerId, via, outcome });
   }
 }

@@ -1,4 +1,5 @@
-export { LocalMessageBus, type BusLogger, type LocalMessageBusOptions } from './local.js';
+export type { BusLogger } from './logger.js';
+export { LocalMessageBus, type LocalMessageBusOptions } from './local.js';
 export { KafkaMessageBus, type KafkaMessageBusOptions, type KafkaBusLogger, type ConsumerLag } from './kafka.js';
 // The conformance suite imports vitest, so it lives behind `@whirl/messaging/contract`.
 export {

@@ -6,6 +6,7 @@
  * Controller code reaches kafkajs only through this file.
  */
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
+import { retryWithBackoff } from '@whirl/core';
 
 export interface SourceMessage {
   topic: string;
@@ -153,16 +154,13 @@ export async function startKafkaTopicSource(opts: KafkaTopicSourceOptions): Prom
       if (restart || closed) return;
       void (async () => {
         await c.disconnect().catch(() => undefined);
-        for (let attempt = 0; !closed; attempt++) {
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
-          if (closed) return;
-          try {
-            await start();
-            return;
-          } catch (err) {
-            opts.onState?.('retrying', reason(err));
-          }
-        }
+        await retryWithBackoff(start, {
+          initialMs: 500,
+          maxMs: 30_000,
+          delayFirst: true,
+          stopped: () => closed,
+          onRetry: (err) => opts.onState?.('retrying', reason(err)),
+        });
       })();
     });
     await c.connect();

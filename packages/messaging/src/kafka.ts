@@ -15,14 +15,11 @@ import {
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
-import { ServiceUnavailableError, busBytes, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
-import type { BusLogger } from './local.js';
+import { ServiceUnavailableError, busBytes, retryWithBackoff, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
+import { stderrBusLogger, type BusLogger } from './logger.js';
 
-/** Where kafkajs's own log lines go instead of the console; pino loggers fit as they are. */
-export interface KafkaBusLogger extends BusLogger {
-  error?(obj: Record<string, unknown>, msg: string): void;
-  info?(obj: Record<string, unknown>, msg: string): void;
-}
+/** Where the bus's warnings and kafkajs's own log lines go instead of the console. */
+export type KafkaBusLogger = BusLogger;
 
 export interface KafkaMessageBusOptions {
   /** `host:port` of one or more brokers. */
@@ -58,12 +55,7 @@ export interface ConsumerLag {
 
 type Handler = (msg: BusMessage) => Promise<void>;
 
-const stderrLogger: KafkaBusLogger = {
-  warn(obj, msg) {
-    const err = obj.err instanceof Error ? (obj.err.stack ?? obj.err.message) : obj.err === undefined ? '' : `: ${String(obj.err)}`;
-    process.stderr.write(`[whirl kafka] ${msg}${obj.topic === undefined ? '' : ` topic=${String(obj.topic)}`}${err}\n`);
-  },
-};
+const stderrLogger = stderrBusLogger('kafka');
 
 /*
  * Consumer tuning for fast joins: the tests and the controller's load balancer start consumers often.
@@ -345,15 +337,12 @@ export class KafkaMessageBus implements MessageBus {
       if (restart || sub.isClosing || this.closed) return;
       void (async () => {
         await consumer.disconnect().catch(() => undefined);
-        for (let attempt = 0; !sub.isClosing && !this.closed; attempt++) {
-          try {
-            await this.startConsumer(sub, topic, group, handler, new Map());
-            return;
-          } catch (err) {
-            this.logger.warn({ err, topic, group }, 'restarting the consumer failed, retrying');
-            await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-          }
-        }
+        await retryWithBackoff(() => this.startConsumer(sub, topic, group, handler, new Map()), {
+          initialMs: 250,
+          maxMs: 5_000,
+          stopped: () => sub.isClosing || this.closed,
+          onRetry: (err) => this.logger.warn({ err, topic, group }, 'restarting the consumer failed, retrying'),
+        });
       })();
     });
     try {

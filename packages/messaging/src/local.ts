@@ -4,10 +4,10 @@
  * hot path.
  */
 import type { BusMessage, BusValue, MessageBus, Subscription } from '@whirl/core';
+import { stderrBusLogger, type BusLogger } from './logger.js';
 
-export interface BusLogger {
-  warn(obj: Record<string, unknown>, msg: string): void;
-}
+// Its old home; callers (and local.test.ts) still find it here.
+export type { BusLogger };
 
 export interface LocalMessageBusOptions {
   /**
@@ -20,13 +20,7 @@ export interface LocalMessageBusOptions {
 
 type Handler = (msg: BusMessage) => Promise<void>;
 
-// A silent default would hide failing handlers entirely; stderr is the one sink always present.
-const stderrLogger: BusLogger = {
-  warn(obj, msg) {
-    const err = obj.err instanceof Error ? (obj.err.stack ?? obj.err.message) : String(obj.err);
-    process.stderr.write(`[whirl messaging] ${msg} topic=${String(obj.topic)} group=${String(obj.group)}: ${err}\n`);
-  },
-};
+const stderrLogger = stderrBusLogger('messaging');
 
 /** FIFO with amortised O(1) shift: `Array#shift` is O(n) on large backlogs. */
 class Fifo<T> {

@@ -29,6 +29,7 @@ import {
   applyAck,
   ensureSubject,
   ControllerConfigSchema,
+  controllerDefaultsFrom,
   RetentionSweeper,
   LeanBalancer,
   SYSTEM_NAMESPACE,
@@ -37,16 +38,9 @@ import {
   installCatalog,
   manifestKinds,
 } from '@whirl/controller';
-import { DockerContainerFactory, Invoker, ProcessContainerFactory, startReaper } from '@whirl/invoker';
+import { DockerContainerFactory, Invoker, ProcessContainerFactory, manifestRuntimeImages, poolOptionsFrom, startReaper } from '@whirl/invoker';
 import { LocalMessageBus } from '@whirl/messaging';
-import {
-  ensureRuntimeImages,
-  imageName,
-  loadManifest,
-  resolveKind,
-  stemCells,
-  type RuntimeManifest,
-} from '@whirl/runtimes';
+import { ensureRuntimeImages, loadManifest } from '@whirl/runtimes';
 import { openSqliteJournal, openSqliteScheduleStore, openSqliteStateStore, openSqliteStores } from '@whirl/store';
 import type { StandaloneConfig } from './config.js';
 
@@ -111,29 +105,14 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       activations: stores.activations,
       factory,
       journal,
-      runtimes: {
-        imageFor: (kind) => {
-          const e = resolveKind(kind, manifest);
-          return e ? imageName(e) : undefined;
-        },
-        stemCells: () => stemCells(manifest),
-        blackboxImage: (image) => blackboxAlias(image, manifest),
-        isNativeBlackbox: (image) => manifest.blackboxes.some((b) => imageName({ image: b }) === image),
-        tagsLogLines: (kind) => kind.startsWith('nodejs:'),
-      },
+      runtimes: manifestRuntimeImages(manifest),
       log,
       metrics: registry,
     },
     {
       id: '0',
       owner,
-      userMemoryMB: config.userMemoryMB,
-      pauseGraceMs: config.pauseGraceMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      keepAlive: config.keepAlive,
-      keepAliveBinMs: config.keepAliveBinMs,
-      prewarm: config.prewarm,
-      pullImages: config.pullImages,
+      ...poolOptionsFrom(config),
       apiHost: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     },
   );
@@ -148,14 +127,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
     ControllerConfigSchema.parse({
       controllerId: '0',
       adminKey,
-      retentionDays: config.retentionDays,
-      retentionSweepMs: config.retentionSweepMs,
-      limits: {
-        invocationsPerMinute: config.invocationsPerMinute,
-        concurrentInvocations: config.concurrentInvocations,
-        firesPerMinute: config.firesPerMinute,
-        maxActionConcurrency: config.maxActionConcurrency,
-      },
+      ...controllerDefaultsFrom(config),
     }),
   );
   await app.listen({ port, host: config.host });
@@ -273,16 +245,6 @@ async function recordLostActivations(journal: ActivationJournal, activations: Ac
   await activations.put(missing.map((p) => lostActivationRecord(p, now)));
   await journal.end(lost);
   log.warn({ count: missing.length }, 'recorded activations lost when Whirl last stopped');
-}
-
-/**
- * OpenWhisk's skeleton image name (`openwhisk/dockerskeleton`, any tag) stands for Whirl's own
- * skeleton when the manifest has one, so `wsk action create --native` works without a registry.
- */
-function blackboxAlias(image: string, manifest: RuntimeManifest): string {
-  const m = /^(?:docker\.io\/)?openwhisk\/dockerskeleton(?::[\w.-]+)?$/.exec(image);
-  const skeleton = manifest.blackboxes.find((b) => b.name === 'dockerskeleton');
-  return m && skeleton ? imageName({ image: skeleton }) : image;
 }
 
 function freePort(host: string): Promise<number> {

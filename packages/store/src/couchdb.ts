@@ -12,7 +12,6 @@ import {
   Messages,
   NotFoundError,
   ServiceUnavailableError,
-  annotation,
   usageOf,
   type ActionUsage,
   type UsageQuery,
@@ -29,14 +28,9 @@ import {
   type UserLimits,
   type WhiskEntity,
 } from '@whirl/core';
+import { activationKeys, type Stores } from './stores.js';
 
-export interface CouchStores {
-  entities: EntityStore;
-  activations: ActivationStore;
-  subjects: SubjectStore;
-  /** Closes the three stores; idempotent. */
-  close(): Promise<void>;
-}
+export type CouchStores = Stores;
 
 export interface CouchStoreOptions {
   /**
@@ -411,20 +405,6 @@ function entityRange(q: Omit<EntityListQuery, 'limit' | 'skip'>): { view: string
   const view = `${q.publishedOnly ? 'published_by_' : 'by_'}${byRoot ? 'root' : 'namespace'}`;
   // `{}` collates after every number, closing the range over all `-updated` values.
   return { view, params: { startkey: [q.entityType, q.namespace], endkey: [q.entityType, q.namespace, {}] } };
-}
-
-function withoutFirstSegment(path: unknown): string | undefined {
-  if (typeof path !== 'string') return undefined;
-  const i = path.indexOf('/');
-  return i < 0 ? undefined : path.slice(i + 1);
-}
-
-/** The same keys as the SQLite adapter (OpenWhisk's `whisks-filters` view): see `activationKeys` there. */
-function activationKeys(r: ActivationRecord): { nameKey: string; bindingKey: string | null } {
-  const path = annotation(r.annotations, 'path');
-  const nameKey = path === undefined ? r.name : (withoutFirstSegment(path) ?? r.name);
-  const bindingKey = withoutFirstSegment(annotation(r.annotations, 'binding')) ?? null;
-  return { nameKey, bindingKey };
 }
 
 /** `_bulk_docs` requests stay below CouchDB's default 4 MB request cap for typical records. */

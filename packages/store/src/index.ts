@@ -1,3 +1,4 @@
+export type { Stores } from './stores.js';
 export { openSqliteStores, type SqliteStores, type SqliteStoreOptions } from './sqlite.js';
 export { openSqliteScheduleStore } from './sqlite-schedules.js';
 export { openSqliteJournal } from './sqlite-journal.js';

@@ -14,7 +14,6 @@ import {
   NotFoundError,
   USAGE_BUCKET_MS,
   addUsage,
-  annotation,
   usageOf,
   usageRanges,
   type ActionUsage,
@@ -32,16 +31,11 @@ import {
   type UserLimits,
   type WhiskEntity,
 } from '@whirl/core';
+import { activationKeys, type Stores } from './stores.js';
 
 type Db = Database.Database;
 
-export interface SqliteStores {
-  entities: EntityStore;
-  activations: ActivationStore;
-  subjects: SubjectStore;
-  /** Closes the shared connection; idempotent. */
-  close(): Promise<void>;
-}
+export type SqliteStores = Stores;
 
 /**
  * Each step upgrades the schema by one `user_version`. Never edit a shipped step: existing files have
@@ -251,12 +245,6 @@ function rootNamespace(namespace: string): string {
   return i < 0 ? namespace : namespace.slice(0, i);
 }
 
-function withoutFirstSegment(path: unknown): string | undefined {
-  if (typeof path !== 'string') return undefined;
-  const i = path.indexOf('/');
-  return i < 0 ? undefined : path.slice(i + 1);
-}
-
 function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -386,19 +374,6 @@ function entityFilter(q: Omit<EntityListQuery, 'limit' | 'skip'>): { where: stri
   let where = byRoot ? 'entity_type = ? AND root_ns = ?' : 'entity_type = ? AND namespace = ?';
   if (q.publishedOnly) where += ' AND published = 1';
   return { where, params: [q.entityType, q.namespace] };
-}
-
-/**
- * The keys an activation is found under by `name`, mirroring OpenWhisk's `whisks-filters` view: the
- * action's `[pkg/]name` from its `path` (namespace dropped, so actions invoked from another namespace
- * match by package), the binding it was reached through, or — for trigger activations, which carry no
- * path — the record's own name.
- */
-function activationKeys(r: ActivationRecord): { nameKey: string; bindingKey: string | null } {
-  const path = annotation(r.annotations, 'path');
-  const nameKey = path === undefined ? r.name : (withoutFirstSegment(path) ?? r.name);
-  const bindingKey = withoutFirstSegment(annotation(r.annotations, 'binding')) ?? null;
-  return { nameKey, bindingKey };
 }
 
 // Open bounds as numbers rather than separate statements per combination of since/upto.

@@ -55,6 +55,25 @@ export function addJsonFlag(cmd: Command): Command {
   return cmd.option('--json', 'print the raw JSON answer, for scripts');
 }
 
+/**
+ * Ends a leaf the gh way: commander's positionals (named in `positionals`, in their order) and parsed
+ * options, the lazy deps, and what is fixed for this variant of the command (`update`, `statusOnly`),
+ * all handed to `run` as one options object.
+ */
+export function runsWith<O extends Deps>(
+  cmd: Command,
+  f: Factory,
+  run: (o: O) => Promise<void>,
+  positionals: readonly (keyof O & string)[] = [],
+  fixed: Partial<O> = {},
+): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    const o: Record<string, unknown> = { ...deps(f), ...(args[positionals.length] as Record<string, unknown>), ...fixed };
+    positionals.forEach((key, i) => (o[key] = args[i]));
+    await run(o as O);
+  });
+}
+
 /** A leaf command: global flags on, help that mentions the exit codes. */
 export function leaf(name: string, description: string): Command {
   return addGlobalFlags(new Command(name).description(description));

@@ -1,22 +1,16 @@
 /**
  * The `/whisk.system/alarms/{alarm,once,interval}` feed actions, run as system actions inside the
- * controller (see catalog/system-actions.ts). The client drives them with `lifecycleEvent`
- * CREATE | READ | UPDATE | DELETE | PAUSE | UNPAUSE, `triggerName` and `authKey`. Every invalid
- * request is an application error with a sentence saying what to fix, and changes nothing.
+ * controller (see catalog/system-actions.ts). The client drives them with the lifecycle call every
+ * feed takes (feeds/lifecycle.ts checks it). Every invalid request is an application error with a
+ * sentence saying what to fix, and changes nothing.
  */
-import type { AlarmConfig, AlarmFeed, AlarmSchedule, Identity } from '@whirl/core';
-import { checkName, isValidName } from '@whirl/core';
+import type { AlarmConfig, AlarmFeed, AlarmSchedule } from '@whirl/core';
 import type { Ctx } from '../context.js';
-import type { SystemActionCall, SystemActionHandler, SystemActionResult } from '../catalog/system-actions.js';
+import type { SystemActionHandler } from '../catalog/system-actions.js';
+import { FeedError, lifecycleHandler, requireTrigger, type FeedCall } from '../feeds/lifecycle.js';
 import { CronError, isValidTimeZone, parseCron } from './cron.js';
 import { nextFireTime } from './schedule.js';
 import type { AlarmService } from './service.js';
-
-/** An invalid feed call: becomes an application error whose message says what to fix. */
-export class FeedError extends Error {}
-
-export const EVENTS = ['CREATE', 'READ', 'UPDATE', 'DELETE', 'PAUSE', 'UNPAUSE'] as const;
-export type LifecycleEvent = (typeof EVENTS)[number];
 
 /** Parameters a caller may change with UPDATE, per feed. */
 const UPDATABLE: Record<AlarmFeed, string[]> = {
@@ -26,32 +20,17 @@ const UPDATABLE: Record<AlarmFeed, string[]> = {
 };
 
 export function alarmsFeedHandler(ctx: Ctx, service: AlarmService, feed: AlarmFeed): SystemActionHandler {
-  return async (call) => {
-    try {
-      return { statusCode: 0, result: await handle(ctx, service, feed, call) };
-    } catch (e) {
-      if (e instanceof FeedError) return { statusCode: 1, result: { error: e.message } } satisfies SystemActionResult;
-      throw e;
-    }
-  };
+  return lifecycleHandler((c) => handle(ctx, service, feed, c));
 }
 
-async function handle(ctx: Ctx, service: AlarmService, feed: AlarmFeed, call: SystemActionCall): Promise<Record<string, unknown>> {
-  const p = call.params;
-  const event = p.lifecycleEvent;
-  if (event === undefined) throw new FeedError('The lifecycleEvent parameter is missing; use one of CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE.');
-  if (typeof event !== 'string' || !(EVENTS as readonly string[]).includes(event)) {
-    throw new FeedError(`lifecycleEvent '${String(event)}' is not supported; use one of CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE.`);
-  }
-  checkAuthKey(p.authKey, call.identity);
-  const { namespace, trigger } = triggerOf(p.triggerName, call.identity);
+async function handle(ctx: Ctx, service: AlarmService, feed: AlarmFeed, c: FeedCall): Promise<Record<string, unknown>> {
+  const { params: p, namespace, trigger, fqn } = c;
   const id = `${namespace}/${trigger}`;
-  const fqn = `/${id}`;
   const existing = await service.get(id);
 
-  switch (event as LifecycleEvent) {
+  switch (c.event) {
     case 'CREATE': {
-      await requireTrigger(ctx, id, fqn);
+      await requireTrigger(ctx, c);
       if (existing?.active) {
         throw new FeedError(`An alarm feed already exists for trigger ${fqn}; use UPDATE to change it or DELETE it first.`);
       }
@@ -79,7 +58,7 @@ async function handle(ctx: Ctx, service: AlarmService, feed: AlarmFeed, call: Sy
     }
     case 'UPDATE': {
       const s = requireSchedule(existing, fqn, feed);
-      await requireTrigger(ctx, id, fqn);
+      await requireTrigger(ctx, c);
       const given = UPDATABLE[feed].filter((k) => p[k] !== undefined && !(k === 'trigger_payload' && p[k] === ''));
       if (given.length === 0) {
         throw new FeedError(`No updatable parameters were given; the ${feed} feed takes ${UPDATABLE[feed].join(', ')}.`);
@@ -118,32 +97,6 @@ async function handle(ctx: Ctx, service: AlarmService, feed: AlarmFeed, call: Sy
       return { status: 'success', triggerName: fqn };
     }
   }
-}
-
-export function checkAuthKey(authKey: unknown, identity: Identity): void {
-  if (authKey === undefined) throw new FeedError('The authKey parameter is missing; pass your own uuid:key.');
-  if (typeof authKey !== 'string' || authKey !== `${identity.namespace.uuid}:${identity.namespace.key}`) {
-    throw new FeedError('The authKey parameter does not match the credentials of the caller; pass your own uuid:key.');
-  }
-}
-
-/** `/ns/trigger` or `ns/trigger`; `_` is the caller's namespace, and only the caller's namespace is allowed. */
-export function triggerOf(triggerName: unknown, identity: Identity): { namespace: string; trigger: string } {
-  if (triggerName === undefined) throw new FeedError('The triggerName parameter is missing; pass /<namespace>/<trigger>.');
-  const parts = typeof triggerName === 'string' ? (triggerName.startsWith('/') ? triggerName.slice(1) : triggerName).split('/') : [];
-  if (parts.length !== 2 || !parts.every((x) => x === '_' || isValidName(x))) {
-    throw new FeedError(`The triggerName '${String(triggerName)}' is not valid; pass /<namespace>/<trigger>.`);
-  }
-  const namespace = parts[0] === '_' ? identity.namespace.name : checkName(parts[0]!, 'namespace');
-  if (namespace !== identity.namespace.name) {
-    throw new FeedError(`The trigger /${namespace}/${parts[1]} belongs to another namespace; a feed can only be attached to your own triggers.`);
-  }
-  return { namespace, trigger: parts[1]! };
-}
-
-export async function requireTrigger(ctx: Ctx, id: string, fqn: string): Promise<void> {
-  const t = await ctx.entities.get(id);
-  if (!t || t.doc.entityType !== 'trigger') throw new FeedError(`The trigger ${fqn} does not exist; create it before attaching the feed.`);
 }
 
 function requireSchedule(s: AlarmSchedule | undefined, fqn: string, feed?: AlarmFeed): AlarmSchedule {

@@ -44,6 +44,7 @@ import {
   type ActivationMessage,
   type MessageBus,
   type PendingActivation,
+  type PoolOccupancy,
   type Subscription,
 } from '@whirl/core';
 import type { LoadBalancer, PublishOptions } from './lean.js';
@@ -63,15 +64,7 @@ export interface PingMessage {
 }
 
 /** An invoker's container pool as its last ping described it. */
-export interface PoolReport {
-  warm: number;
-  paused: number;
-  stemCells: number;
-  busy: number;
-  usedMB: number;
-  budgetMB: number;
-  queued: number;
-}
+export type PoolReport = PoolOccupancy;
 
 function poolReport(v: unknown): PoolReport | undefined {
   if (typeof v !== 'object' || v === null) return undefined;

@@ -10,7 +10,7 @@ import { fqn, parseQName } from '../../names.js';
 import { annotationsFrom, mergeKeyValues, paramsFrom, parseIntFlag, type KVFlags } from '../../params.js';
 import { printOk } from '../../output.js';
 import { zipDirectory } from '../../zip.js';
-import { addAnnotationFlags, addParamFlags, attempt, deps, leaf, type Deps } from '../shared.js';
+import { addAnnotationFlags, addParamFlags, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ActionCreateOptions extends Deps, KVFlags {
   update: boolean;
@@ -48,9 +48,7 @@ export function makeActionCreateCommand(f: Factory, update: boolean, run = runAc
     .option('--web-secure <true|false|token>', 'require a secret token for the web action');
   addParamFlags(cmd);
   addAnnotationFlags(cmd);
-  return cmd.action(async (name: string, artifact: string | undefined, o: Omit<ActionCreateOptions, keyof Deps | 'update' | 'name' | 'artifact'>) => {
-    await run({ ...deps(f), ...o, update, name, artifact });
-  });
+  return runsWith(cmd, f, run, ['name', 'artifact'], { update });
 }
 
 function webAnnotations(web: string | undefined, webSecure: string | undefined): KeyValue[] {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Factory } from '../../factory.js';
 import { parseQName } from '../../names.js';
 import { printJson, printOk } from '../../output.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { addJsonFlag, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ActionDeleteOptions extends Deps {
   name: string;
@@ -12,10 +12,7 @@ export interface ActionDeleteOptions extends Deps {
 
 export function makeActionDeleteCommand(f: Factory, run = runActionDelete): Command {
   const cmd = leaf('delete', 'delete an action').argument('<name>', 'action name');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<ActionDeleteOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runActionDelete(o: ActionDeleteOptions): Promise<void> {

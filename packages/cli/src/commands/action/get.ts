@@ -9,7 +9,8 @@ import type { Factory } from '../../factory.js';
 import { normalizeApiHost } from '../../config.js';
 import { parseQName } from '../../names.js';
 import { printJson, printOk, printTable } from '../../output.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { printGot } from '../listing.js';
+import { addJsonFlag, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ActionGetOptions extends Deps {
   name: string;
@@ -31,10 +32,7 @@ export function makeActionGetCommand(f: Factory, run = runActionGet): Command {
     .option('-s, --summary', 'print a summary')
     .option('--usage', 'memory peak and CPU time over recent activations, and a memory limit to set')
     .option('--last <n>', 'with --usage: how many recent activations to look at (1..200, default 100)');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<ActionGetOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 const EXT: Record<string, string> = { nodejs: '.js', python: '.py', swift: '.swift', php: '.php', ruby: '.rb', go: '.go', rust: '.rs', java: '.java', ballerina: '.bal' };
@@ -74,18 +72,15 @@ export async function runActionGet(o: ActionGetOptions): Promise<void> {
     printOk(o.io, `saved action code to ${file}`);
     return;
   }
-  if (o.json === true) return printJson(o.io, a);
-  if (o.summary === true) {
+  const summary = (): void => {
     const c = o.io.colors();
     o.io.out.write(`${c.bold('action')} /${a.namespace}/${a.name}\n`);
     const desc = annotationValue(a.annotations, 'description');
     if (typeof desc === 'string') o.io.out.write(`  ${desc}\n`);
     const params = (a.parameters ?? []).map((p) => p.key);
     o.io.out.write(`   (parameters: ${params.length ? params.join(', ') : 'none defined'})\n`);
-    return;
-  }
-  printOk(o.io, `got action ${o.name}`);
-  printJson(o.io, a);
+  };
+  printGot(o, `action ${o.name}`, a, o.summary === true ? summary : undefined);
 }
 
 async function printUsage(o: ActionGetOptions, ns: string, entity: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { Factory } from '../../factory.js';
 import { fqn, parseQName } from '../../names.js';
 import { paramsFrom, toObject, type KVFlags } from '../../params.js';
 import { printJson, printOk } from '../../output.js';
-import { addJsonFlag, addParamFlags, attempt, deps, failed, leaf, type Deps } from '../shared.js';
+import { addJsonFlag, addParamFlags, attempt, failed, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ActionInvokeOptions extends Deps, KVFlags {
   name: string;
@@ -22,10 +22,7 @@ export function makeActionInvokeCommand(f: Factory, run = runActionInvoke): Comm
     .option('-b, --blocking', 'wait for the result')
     .option('-r, --result', 'print only the result (implies --blocking)');
   addParamFlags(cmd);
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<ActionInvokeOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 function errorText(result: unknown): string {

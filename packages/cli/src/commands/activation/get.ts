@@ -1,8 +1,9 @@
 /** `whirl activation get|logs|result ID|--last`. */
 import type { Command } from 'commander';
 import type { Factory } from '../../factory.js';
-import { printJson, printOk } from '../../output.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { printJson } from '../../output.js';
+import { printGot } from '../listing.js';
+import { addJsonFlag, attempt, deps, leaf, runsWith, type Deps } from '../shared.js';
 import { resolveActivationId, stripLogLine } from './common.js';
 
 export interface ActivationGetOptions extends Deps {
@@ -32,14 +33,11 @@ export async function runActivationGet(o: ActivationGetOptions): Promise<void> {
   const id = await resolveActivationId(o.client(), ns, o.id, o.last);
   const a = await attempt(`Unable to get activation '${id}'`, () => o.client().getActivation(ns, id));
   const value: unknown = o.field !== undefined ? (a as unknown as Record<string, unknown>)[o.field] : a;
-  if (o.json === true) return printJson(o.io, value);
-  if (o.summary === true) {
+  const summary = (): void => {
     o.io.out.write(`activation result for '/${a.namespace}/${a.name}' (${a.response?.status ?? 'unknown'} at ${new Date(a.start).toISOString()})\n`);
     printJson(o.io, a.response?.result ?? {});
-    return;
-  }
-  printOk(o.io, `got activation ${id}${o.field !== undefined ? `, displaying field ${o.field}` : ''}`);
-  printJson(o.io, value);
+  };
+  printGot(o, `activation ${id}${o.field !== undefined ? `, displaying field ${o.field}` : ''}`, value, o.summary === true ? summary : undefined);
 }
 
 export interface ActivationLogsOptions extends Deps {
@@ -54,10 +52,7 @@ export function makeActivationLogsCommand(f: Factory, run = runActivationLogs): 
     .argument('[id]', 'activation ID')
     .option('-l, --last', 'the most recent activation')
     .option('-r, --strip', 'only the log message, without timestamp and stream');
-  addJsonFlag(cmd);
-  return cmd.action(async (id: string | undefined, o: Omit<ActivationLogsOptions, keyof Deps | 'id'>) => {
-    await run({ ...deps(f), ...o, id });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['id']);
 }
 
 export async function runActivationLogs(o: ActivationLogsOptions): Promise<void> {
@@ -77,10 +72,7 @@ export interface ActivationResultOptions extends Deps {
 
 export function makeActivationResultCommand(f: Factory, run = runActivationResult): Command {
   const cmd = leaf('result', 'get the result of an activation').argument('[id]', 'activation ID').option('-l, --last', 'the most recent activation');
-  addJsonFlag(cmd);
-  return cmd.action(async (id: string | undefined, o: Omit<ActivationResultOptions, keyof Deps | 'id'>) => {
-    await run({ ...deps(f), ...o, id });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['id']);
 }
 
 export async function runActivationResult(o: ActivationResultOptions): Promise<void> {

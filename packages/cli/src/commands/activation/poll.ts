@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Factory } from '../../factory.js';
 import { parseIntFlag } from '../../params.js';
 import { printJson } from '../../output.js';
-import { attempt, deps, leaf, type Deps } from '../shared.js';
+import { attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ActivationPollOptions extends Deps {
   name?: string;
@@ -28,9 +28,7 @@ export function makeActivationPollCommand(f: Factory, run = runActivationPoll): 
     .option('--since-days <n>', 'start from this many days ago', parseIntFlag('--since-days'))
     .option('--interval <ms>', 'poll interval in milliseconds (default 2000)', parseIntFlag('--interval'))
     .option('--json', 'one JSON activation record per line');
-  return cmd.action(async (name: string | undefined, o: Omit<ActivationPollOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(cmd, f, run, ['name']);
 }
 
 export async function runActivationPoll(o: ActivationPollOptions): Promise<void> {

@@ -11,9 +11,9 @@ import { CliError, ExitCode, UsageError } from '../../exit.js';
 import type { Factory } from '../../factory.js';
 import { normalizeApiHost } from '../../config.js';
 import { parseQName } from '../../names.js';
-import { parseIntFlag } from '../../params.js';
 import { printJson, printOk } from '../../output.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { addPageFlags, type PageFlags } from '../listing.js';
+import { addJsonFlag, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 const VERBS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 const RESPONSE_TYPES = ['html', 'http', 'json', 'text', 'svg'];
@@ -75,10 +75,7 @@ export function makeApiCreateCommand(f: Factory, run = runApiCreate): Command {
     .option('-n, --apiname <name>', 'friendly name of the API; ignored when CFG_FILE is specified (default BASE_PATH)')
     .option('-c, --config-file <file>', 'CFG_FILE containing API configuration in swagger JSON (or YAML) format')
     .option('--response-type <type>', 'set the web action response TYPE. Possible values are html, http, json, text, svg', 'json');
-  addJsonFlag(cmd);
-  return cmd.action(async (args: string[], o: Omit<ApiCreateOptions, keyof Deps | 'args'>) => {
-    await run({ ...deps(f), ...o, args });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['args']);
 }
 
 function readSwaggerFile(file: string): string {
@@ -191,10 +188,7 @@ export function makeApiGetCommand(f: Factory, run = runApiGet): Command {
     .argument('<api>', 'BASE_PATH or API_NAME')
     .option('-f, --full', 'display full API configuration details')
     .option('--format <type>', 'specify the API output TYPE, either json or yaml', 'json');
-  addJsonFlag(cmd);
-  return cmd.action(async (api: string, o: Omit<ApiGetOptions, keyof Deps | 'api'>) => {
-    await run({ ...deps(f), ...o, api });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['api']);
 }
 
 export async function runApiGet(o: ApiGetOptions): Promise<void> {
@@ -229,10 +223,7 @@ export function makeApiDeleteCommand(f: Factory, run = runApiDelete): Command {
     .argument('<api>', 'BASE_PATH or API_NAME')
     .argument('[path]', 'API_PATH: delete only this path')
     .argument('[verb]', 'API_VERB: delete only this operation of the path');
-  addJsonFlag(cmd);
-  return cmd.action(async (api: string, path: string | undefined, verb: string | undefined, o: Omit<ApiDeleteOptions, keyof Deps | 'api' | 'path' | 'verb'>) => {
-    await run({ ...deps(f), ...o, api, path, verb });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['api', 'path', 'verb']);
 }
 
 export async function runApiDelete(o: ApiDeleteOptions): Promise<void> {
@@ -249,30 +240,24 @@ export async function runApiDelete(o: ApiDeleteOptions): Promise<void> {
 
 // --- list
 
-export interface ApiListOptions extends Deps {
+export interface ApiListOptions extends Deps, PageFlags {
   api?: string;
   path?: string;
   verb?: string;
-  limit?: number;
-  skip?: number;
   nameSort?: boolean;
   full?: boolean;
   json?: boolean;
 }
 
 export function makeApiListCommand(f: Factory, run = runApiList): Command {
-  const cmd = leaf('list', 'list APIs')
-    .argument('[api]', 'BASE_PATH or API_NAME')
-    .argument('[path]', 'API_PATH')
-    .argument('[verb]', 'API_VERB')
-    .option('-l, --limit <n>', 'only return LIMIT number of APIs from the collection', parseIntFlag('--limit'), 30)
-    .option('-s, --skip <n>', 'exclude the first SKIP number of APIs from the result', parseIntFlag('--skip'), 0)
+  const cmd = addPageFlags(leaf('list', 'list APIs').argument('[api]', 'BASE_PATH or API_NAME').argument('[path]', 'API_PATH').argument('[verb]', 'API_VERB'), {
+    limit: 'only return LIMIT number of APIs from the collection',
+    skip: 'exclude the first SKIP number of APIs from the result',
+    defaults: { limit: 30, skip: 0 },
+  })
     .option('-n, --name-sort', 'sorts a list alphabetically by order of [BASE_PATH | API_NAME], API_PATH, then API_VERB')
     .option('-f, --full', 'display full description of each API');
-  addJsonFlag(cmd);
-  return cmd.action(async (api: string | undefined, path: string | undefined, verb: string | undefined, o: Omit<ApiListOptions, keyof Deps | 'api' | 'path' | 'verb'>) => {
-    await run({ ...deps(f), ...o, api, path, verb });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['api', 'path', 'verb']);
 }
 
 interface Row {

@@ -5,28 +5,20 @@ import { printJson, printTable } from '../../output.js';
 import type { UsageFigures } from '../../api/types.js';
 import { parseTime } from '../activation/common.js';
 import { makeListCommand } from '../root/list.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { printList } from '../listing.js';
+import { addJsonFlag, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface NamespaceListOptions extends Deps {
   json?: boolean;
 }
 
 export function makeNamespaceListCommand(f: Factory, run = runNamespaceList): Command {
-  const cmd = leaf('list', 'list the namespaces of your key');
-  addJsonFlag(cmd);
-  return cmd.action(async (o: Omit<NamespaceListOptions, keyof Deps>) => {
-    await run({ ...deps(f), ...o });
-  });
+  return runsWith(addJsonFlag(leaf('list', 'list the namespaces of your key')), f, run);
 }
 
 export async function runNamespaceList(o: NamespaceListOptions): Promise<void> {
   const list = await attempt('Unable to obtain the list of available namespaces', () => o.client().namespaces());
-  if (o.json === true) return printJson(o.io, list);
-  printTable(
-    o.io,
-    'namespaces',
-    list.map((n) => [n]),
-  );
+  printList(o, list, { title: 'namespaces', rows: (l) => l.map((n) => [n]) });
 }
 
 export interface NamespaceUsageOptions extends Deps {
@@ -39,10 +31,7 @@ export function makeNamespaceUsageCommand(f: Factory, run = runNamespaceUsage): 
   const cmd = leaf('usage', 'invocations, errors, duration and GB-seconds per action')
     .option('--since <time>', 'only activations started at or after: epoch ms, or an age like 1d', parseTime('--since'))
     .option('--upto <time>', 'only activations started at or before: epoch ms, or an age like 1h', parseTime('--upto'));
-  addJsonFlag(cmd);
-  return cmd.action(async (o: Omit<NamespaceUsageOptions, keyof Deps>) => {
-    await run({ ...deps(f), ...o });
-  });
+  return runsWith(addJsonFlag(cmd), f, run);
 }
 
 export const USAGE_HEADER = ['action', 'invocations', 'errors', 'duration', 'GB-s'] as const;

@@ -3,9 +3,10 @@ import { Command } from 'commander';
 import type { PackagePut } from '../../api/types.js';
 import type { Factory } from '../../factory.js';
 import { parseFlatName } from '../../names.js';
-import { annotationsFrom, paramsFrom, parseIntFlag, type KVFlags } from '../../params.js';
-import { printJson, printOk, printTable, visibility } from '../../output.js';
-import { addAnnotationFlags, addJsonFlag, addParamFlags, attempt, deps, leaf, parseBoolWord, type Deps } from '../shared.js';
+import { annotationsFrom, paramsFrom, type KVFlags } from '../../params.js';
+import { printJson, printOk } from '../../output.js';
+import { addPageFlags, entityRows, namespaceArg, printGot, printList, type PageFlags } from '../listing.js';
+import { addAnnotationFlags, addJsonFlag, addParamFlags, attempt, leaf, parseBoolWord, runsWith, type Deps } from '../shared.js';
 
 export interface PackageCreateOptions extends Deps, KVFlags {
   update: boolean;
@@ -19,9 +20,7 @@ export function makePackageCreateCommand(f: Factory, update: boolean, run = runP
     .option('--shared [yes|no]', 'share the package with every namespace (publish)');
   addParamFlags(cmd);
   addAnnotationFlags(cmd);
-  return cmd.action(async (name: string, o: Omit<PackageCreateOptions, keyof Deps | 'name' | 'update'>) => {
-    await run({ ...deps(f), ...o, update, name });
-  });
+  return runsWith(cmd, f, run, ['name'], { update });
 }
 
 function sharedFlag(v: string | boolean | undefined): boolean | undefined {
@@ -56,9 +55,7 @@ export function makePackageBindCommand(f: Factory, run = runPackageBind): Comman
     .argument('<name>', 'name of the new binding');
   addParamFlags(cmd);
   addAnnotationFlags(cmd);
-  return cmd.action(async (source: string, name: string, o: Omit<PackageBindOptions, keyof Deps | 'name' | 'source'>) => {
-    await run({ ...deps(f), ...o, source, name });
-  });
+  return runsWith(cmd, f, run, ['source', 'name']);
 }
 
 export async function runPackageBind(o: PackageBindOptions): Promise<void> {
@@ -82,27 +79,21 @@ export interface PackageGetOptions extends Deps {
 
 export function makePackageGetCommand(f: Factory, run = runPackageGet): Command {
   const cmd = leaf('get', 'get a package').argument('<name>', 'package name').option('-s, --summary', 'print a summary');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<PackageGetOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runPackageGet(o: PackageGetOptions): Promise<void> {
   const q = parseFlatName(o.name, o.config().namespace.value, 'package');
   const p = await attempt(`Unable to get package '${o.name}'`, () => o.client().getPackage(q.namespace, q.entity));
-  if (o.json === true) return printJson(o.io, p);
-  if (o.summary === true) {
+  const summary = (): void => {
     const c = o.io.colors();
     o.io.out.write(`${c.bold('package')} /${p.namespace}/${p.name}\n`);
     const params = (p.parameters ?? []).map((kv) => kv.key);
     o.io.out.write(`   (parameters: ${params.length ? params.join(', ') : 'none defined'})\n`);
     for (const a of p.actions ?? []) o.io.out.write(` ${c.bold('action')} /${p.namespace}/${p.name}/${a.name}\n`);
     for (const a of p.feeds ?? []) o.io.out.write(` ${c.bold('feed')}   /${p.namespace}/${p.name}/${a.name}\n`);
-    return;
-  }
-  printOk(o.io, `got package ${o.name}`);
-  printJson(o.io, p);
+  };
+  printGot(o, `package ${o.name}`, p, o.summary === true ? summary : undefined);
 }
 
 export interface PackageDeleteOptions extends Deps {
@@ -113,10 +104,7 @@ export interface PackageDeleteOptions extends Deps {
 
 export function makePackageDeleteCommand(f: Factory, run = runPackageDelete): Command {
   const cmd = leaf('delete', 'delete a package').argument('<name>', 'package name').option('--force', 'also delete the actions in the package');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<PackageDeleteOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runPackageDelete(o: PackageDeleteOptions): Promise<void> {
@@ -126,33 +114,20 @@ export async function runPackageDelete(o: PackageDeleteOptions): Promise<void> {
   else printOk(o.io, `deleted package ${o.name}`);
 }
 
-export interface PackageListOptions extends Deps {
+export interface PackageListOptions extends Deps, PageFlags {
   namespace?: string;
-  limit?: number;
-  skip?: number;
   json?: boolean;
 }
 
 export function makePackageListCommand(f: Factory, run = runPackageList): Command {
-  const cmd = leaf('list', 'list packages')
-    .argument('[namespace]', 'namespace (default: yours; another one shows its shared packages)')
-    .option('-l, --limit <n>', 'at most this many (0 = 200)', parseIntFlag('--limit'))
-    .option('-s, --skip <n>', 'skip this many', parseIntFlag('--skip'));
-  addJsonFlag(cmd);
-  return cmd.action(async (namespace: string | undefined, o: Omit<PackageListOptions, keyof Deps | 'namespace'>) => {
-    await run({ ...deps(f), ...o, namespace });
-  });
+  const cmd = addPageFlags(leaf('list', 'list packages').argument('[namespace]', 'namespace (default: yours; another one shows its shared packages)'));
+  return runsWith(addJsonFlag(cmd), f, run, ['namespace']);
 }
 
 export async function runPackageList(o: PackageListOptions): Promise<void> {
-  const ns = o.namespace?.replace(/\//g, '') ?? o.config().namespace.value;
+  const ns = namespaceArg(o);
   const list = await attempt('Unable to obtain the list of packages', () => o.client().listPackages(ns, { limit: o.limit, skip: o.skip }));
-  if (o.json === true) return printJson(o.io, list);
-  printTable(
-    o.io,
-    'packages',
-    list.map((p) => [`/${p.namespace}/${p.name}`, visibility(p.publish)]),
-  );
+  printList(o, list, { title: 'packages', rows: (l) => entityRows(l) });
 }
 
 export function makePackageCommand(f: Factory): Command {

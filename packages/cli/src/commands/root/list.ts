@@ -4,10 +4,11 @@ import { ApiError, type WhiskClient } from '../../api/client.js';
 import type { Action, Package, Rule, Trigger } from '../../api/types.js';
 import type { Factory } from '../../factory.js';
 import type { IOStreams } from '../../iostreams.js';
-import { printJson, printTable, printWarning, visibility } from '../../output.js';
+import { printJson, printTable, printWarning } from '../../output.js';
 import { actionRows } from '../action/list.js';
 import { rulesWithStatus } from '../rule/rule.js';
-import { addJsonFlag, attempt, deps, leaf, type Deps } from '../shared.js';
+import { entityRows, namespaceArg } from '../listing.js';
+import { addJsonFlag, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 export interface ListOptions extends Deps {
   namespace?: string;
@@ -19,10 +20,7 @@ export function makeListCommand(f: Factory, name = 'list', run = runList): Comma
   const cmd = leaf(name, name === 'list' ? 'list every entity in a namespace' : 'get the entities of a namespace')
     .argument('[namespace]', 'namespace (default: yours)')
     .option('-n, --name-sort', 'sort by name');
-  addJsonFlag(cmd);
-  return cmd.action(async (namespace: string | undefined, o: Omit<ListOptions, keyof Deps | 'namespace'>) => {
-    await run({ ...deps(f), ...o, namespace });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['namespace']);
 }
 
 export interface NamespaceContents {
@@ -59,16 +57,14 @@ export async function namespaceContents(io: IOStreams, client: WhiskClient, ns: 
 }
 
 export async function runList(o: ListOptions): Promise<void> {
-  const ns = o.namespace?.replace(/\//g, '') ?? o.config().namespace.value;
+  const ns = namespaceArg(o);
   const c = await attempt(`Unable to obtain the list of entities for namespace '${ns}'`, () => namespaceContents(o.io, o.client(), ns));
   if (o.json === true) return printJson(o.io, c);
-  const sort = <T extends { namespace: string; name: string }>(l: T[]): T[] =>
-    o.nameSort === true ? [...l].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)) : l;
   if (o.io.isStdoutTTY()) o.io.out.write(`Entities in namespace: ${ns === '_' ? 'default' : ns}\n`);
   // In a pipe every row starts with its type so the sections survive `grep`.
   const tag = (type: string, rows: string[][]): string[][] => (o.io.isStdoutTTY() ? rows : rows.map((r) => [type, ...r]));
-  printTable(o.io, 'packages', tag('package', sort(c.packages).map((p) => [`/${p.namespace}/${p.name}`, visibility(p.publish)])));
+  printTable(o.io, 'packages', tag('package', entityRows(c.packages, o.nameSort)));
   printTable(o.io, 'actions', tag('action', actionRows(c.actions, o.nameSort)));
-  printTable(o.io, 'triggers', tag('trigger', sort(c.triggers).map((t) => [`/${t.namespace}/${t.name}`, visibility(t.publish)])));
-  printTable(o.io, 'rules', tag('rule', sort(c.rules).map((r) => [`/${r.namespace}/${r.name}`, visibility(r.publish), r.status ?? ''])));
+  printTable(o.io, 'triggers', tag('trigger', entityRows(c.triggers, o.nameSort)));
+  printTable(o.io, 'rules', tag('rule', entityRows(c.rules, o.nameSort, (r) => [r.status ?? ''])));
 }

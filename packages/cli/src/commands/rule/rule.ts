@@ -4,9 +4,10 @@ import type { WhiskClient } from '../../api/client.js';
 import type { Rule } from '../../api/types.js';
 import type { Factory } from '../../factory.js';
 import { fqn, parseFlatName, parseQName } from '../../names.js';
-import { annotationsFrom, parseIntFlag, type KVFlags } from '../../params.js';
-import { printJson, printOk, printTable, visibility } from '../../output.js';
-import { addAnnotationFlags, addJsonFlag, attempt, deps, leaf, mapLimit, type Deps } from '../shared.js';
+import { annotationsFrom, type KVFlags } from '../../params.js';
+import { printJson, printOk } from '../../output.js';
+import { addPageFlags, entityRows, namespaceArg, printGot, printList, type PageFlags } from '../listing.js';
+import { addAnnotationFlags, addJsonFlag, attempt, deps, leaf, mapLimit, runsWith, type Deps } from '../shared.js';
 
 export interface RuleCreateOptions extends Deps, KVFlags {
   update: boolean;
@@ -21,9 +22,7 @@ export function makeRuleCreateCommand(f: Factory, update: boolean, run = runRule
     .argument('<trigger>', 'trigger name')
     .argument('<action>', 'action name');
   addAnnotationFlags(cmd);
-  return cmd.action(async (name: string, trigger: string, action: string, o: Omit<RuleCreateOptions, keyof Deps | 'name' | 'update' | 'trigger' | 'action'>) => {
-    await run({ ...deps(f), ...o, update, name, trigger, action });
-  });
+  return runsWith(cmd, f, run, ['name', 'trigger', 'action'], { update });
 }
 
 export async function runRuleCreate(o: RuleCreateOptions): Promise<void> {
@@ -70,10 +69,7 @@ export interface RuleGetOptions extends Deps {
 export function makeRuleGetCommand(f: Factory, statusOnly: boolean, run = runRuleGet): Command {
   const cmd = leaf(statusOnly ? 'status' : 'get', statusOnly ? 'get the status of a rule' : 'get a rule').argument('<name>', 'rule name');
   if (!statusOnly) cmd.option('-s, --summary', 'print a summary');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<RuleGetOptions, keyof Deps | 'name' | 'statusOnly'>) => {
-    await run({ ...deps(f), ...o, name, statusOnly });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name'], { statusOnly });
 }
 
 export async function runRuleGet(o: RuleGetOptions): Promise<void> {
@@ -84,13 +80,10 @@ export async function runRuleGet(o: RuleGetOptions): Promise<void> {
     else printOk(o.io, `rule ${o.name} is ${r.status ?? 'unknown'}`);
     return;
   }
-  if (o.json === true) return printJson(o.io, r);
-  if (o.summary === true) {
+  const summary = (): void => {
     o.io.out.write(`${o.io.colors().bold('rule')} /${r.namespace}/${r.name}\n   (status: ${r.status ?? 'unknown'})\n`);
-    return;
-  }
-  printOk(o.io, `got rule ${o.name}`);
-  printJson(o.io, r);
+  };
+  printGot(o, `rule ${o.name}`, r, o.summary === true ? summary : undefined);
 }
 
 export interface RuleDeleteOptions extends Deps {
@@ -101,10 +94,7 @@ export interface RuleDeleteOptions extends Deps {
 
 export function makeRuleDeleteCommand(f: Factory, run = runRuleDelete): Command {
   const cmd = leaf('delete', 'delete a rule').argument('<name>', 'rule name').option('--disable', 'disable the rule before deleting it');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<RuleDeleteOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runRuleDelete(o: RuleDeleteOptions): Promise<void> {
@@ -116,22 +106,14 @@ export async function runRuleDelete(o: RuleDeleteOptions): Promise<void> {
   else printOk(o.io, `deleted rule ${o.name}`);
 }
 
-export interface RuleListOptions extends Deps {
+export interface RuleListOptions extends Deps, PageFlags {
   namespace?: string;
-  limit?: number;
-  skip?: number;
   json?: boolean;
 }
 
 export function makeRuleListCommand(f: Factory, run = runRuleList): Command {
-  const cmd = leaf('list', 'list rules')
-    .argument('[namespace]', 'namespace (default: yours)')
-    .option('-l, --limit <n>', 'at most this many (0 = 200)', parseIntFlag('--limit'))
-    .option('-s, --skip <n>', 'skip this many', parseIntFlag('--skip'));
-  addJsonFlag(cmd);
-  return cmd.action(async (namespace: string | undefined, o: Omit<RuleListOptions, keyof Deps | 'namespace'>) => {
-    await run({ ...deps(f), ...o, namespace });
-  });
+  const cmd = addPageFlags(leaf('list', 'list rules').argument('[namespace]', 'namespace (default: yours)'));
+  return runsWith(addJsonFlag(cmd), f, run, ['namespace']);
 }
 
 /** List items carry no status (it lives on the trigger), so wsk asks for each rule. */
@@ -144,14 +126,9 @@ export async function rulesWithStatus(client: WhiskClient, ns: string, q: { limi
 }
 
 export async function runRuleList(o: RuleListOptions): Promise<void> {
-  const ns = o.namespace?.replace(/\//g, '') ?? o.config().namespace.value;
+  const ns = namespaceArg(o);
   const list = await attempt('Unable to obtain the list of rules', () => rulesWithStatus(o.client(), ns, { limit: o.limit, skip: o.skip }));
-  if (o.json === true) return printJson(o.io, list);
-  printTable(
-    o.io,
-    'rules',
-    list.map((r) => [`/${r.namespace}/${r.name}`, visibility(r.publish), r.status ?? '']),
-  );
+  printList(o, list, { title: 'rules', rows: (l) => entityRows(l, false, (r) => [r.status ?? '']) });
 }
 
 export function makeRuleCommand(f: Factory): Command {

@@ -9,9 +9,9 @@ import { CliError, exitCodeForStatus } from '../../exit.js';
 import type { Factory } from '../../factory.js';
 import { fqn, parseFlatName, parseQName } from '../../names.js';
 import { annotationsFrom, mergeKeyValues, paramsFrom, toObject, type KVFlags } from '../../params.js';
-import { printJson, printOk, printTable, visibility } from '../../output.js';
-import { addAnnotationFlags, addJsonFlag, addParamFlags, attempt, deps, leaf, type Deps } from '../shared.js';
-import { parseIntFlag } from '../../params.js';
+import { printJson, printOk } from '../../output.js';
+import { addPageFlags, entityRows, namespaceArg, printGot, printList, type PageFlags } from '../listing.js';
+import { addAnnotationFlags, addJsonFlag, addParamFlags, attempt, leaf, runsWith, type Deps } from '../shared.js';
 
 type Lifecycle = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
 
@@ -38,9 +38,7 @@ export function makeTriggerCreateCommand(f: Factory, update: boolean, run = runT
     .option('-f, --feed <action>', 'feed action that will fire this trigger (e.g. /whisk.system/alarms/alarm)');
   addParamFlags(cmd);
   addAnnotationFlags(cmd);
-  return cmd.action(async (name: string, o: Omit<TriggerCreateOptions, keyof Deps | 'name' | 'update'>) => {
-    await run({ ...deps(f), ...o, update, name });
-  });
+  return runsWith(cmd, f, run, ['name'], { update });
 }
 
 export async function runTriggerCreate(o: TriggerCreateOptions): Promise<void> {
@@ -82,24 +80,19 @@ export interface TriggerGetOptions extends Deps {
 
 export function makeTriggerGetCommand(f: Factory, run = runTriggerGet): Command {
   const cmd = leaf('get', 'get a trigger').argument('<name>', 'trigger name').option('-s, --summary', 'print a summary');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<TriggerGetOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runTriggerGet(o: TriggerGetOptions): Promise<void> {
   const q = parseFlatName(o.name, o.config().namespace.value, 'trigger');
   const t = await attempt(`Unable to get trigger '${o.name}'`, () => o.client().getTrigger(q.namespace, q.entity));
-  if (o.json === true) return printJson(o.io, t);
-  if (o.summary === true) {
+  const summary = (): void => {
     o.io.out.write(`${o.io.colors().bold('trigger')} /${t.namespace}/${t.name}\n`);
     const params = (t.parameters ?? []).map((p: KeyValue) => p.key);
     o.io.out.write(`   (parameters: ${params.length ? params.join(', ') : 'none defined'})\n`);
-    return;
-  }
-  printOk(o.io, `got trigger ${o.name}`);
-  printJson(o.io, t);
+  };
+  printGot(o, `trigger ${o.name}`, t, o.summary === true ? summary : undefined);
+  if (o.json === true || o.summary === true) return;
   // As wsk does: a trigger with a feed also shows what the feed says about it (lifecycle READ).
   const feed = annotationValue(t.annotations, 'feed');
   if (typeof feed === 'string') {
@@ -120,10 +113,7 @@ export interface TriggerDeleteOptions extends Deps {
 
 export function makeTriggerDeleteCommand(f: Factory, run = runTriggerDelete): Command {
   const cmd = leaf('delete', 'delete a trigger (and stop its feed)').argument('<name>', 'trigger name');
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<TriggerDeleteOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runTriggerDelete(o: TriggerDeleteOptions): Promise<void> {
@@ -144,33 +134,20 @@ export async function runTriggerDelete(o: TriggerDeleteOptions): Promise<void> {
   else printOk(o.io, `deleted trigger ${o.name}`);
 }
 
-export interface TriggerListOptions extends Deps {
+export interface TriggerListOptions extends Deps, PageFlags {
   namespace?: string;
-  limit?: number;
-  skip?: number;
   json?: boolean;
 }
 
 export function makeTriggerListCommand(f: Factory, run = runTriggerList): Command {
-  const cmd = leaf('list', 'list triggers')
-    .argument('[namespace]', 'namespace (default: yours)')
-    .option('-l, --limit <n>', 'at most this many (0 = 200)', parseIntFlag('--limit'))
-    .option('-s, --skip <n>', 'skip this many', parseIntFlag('--skip'));
-  addJsonFlag(cmd);
-  return cmd.action(async (namespace: string | undefined, o: Omit<TriggerListOptions, keyof Deps | 'namespace'>) => {
-    await run({ ...deps(f), ...o, namespace });
-  });
+  const cmd = addPageFlags(leaf('list', 'list triggers').argument('[namespace]', 'namespace (default: yours)'));
+  return runsWith(addJsonFlag(cmd), f, run, ['namespace']);
 }
 
 export async function runTriggerList(o: TriggerListOptions): Promise<void> {
-  const ns = o.namespace?.replace(/\//g, '') ?? o.config().namespace.value;
+  const ns = namespaceArg(o);
   const list = await attempt('Unable to obtain the list of triggers', () => o.client().listTriggers(ns, { limit: o.limit, skip: o.skip }));
-  if (o.json === true) return printJson(o.io, list);
-  printTable(
-    o.io,
-    'triggers',
-    list.map((t) => [`/${t.namespace}/${t.name}`, visibility(t.publish)]),
-  );
+  printList(o, list, { title: 'triggers', rows: (l) => entityRows(l) });
 }
 
 export interface TriggerFireOptions extends Deps, KVFlags {
@@ -181,10 +158,7 @@ export interface TriggerFireOptions extends Deps, KVFlags {
 export function makeTriggerFireCommand(f: Factory, run = runTriggerFire): Command {
   const cmd = leaf('fire', 'fire a trigger').argument('<name>', 'trigger name');
   addParamFlags(cmd);
-  addJsonFlag(cmd);
-  return cmd.action(async (name: string, o: Omit<TriggerFireOptions, keyof Deps | 'name'>) => {
-    await run({ ...deps(f), ...o, name });
-  });
+  return runsWith(addJsonFlag(cmd), f, run, ['name']);
 }
 
 export async function runTriggerFire(o: TriggerFireOptions): Promise<void> {
