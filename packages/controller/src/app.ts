@@ -23,6 +23,8 @@ import {
 import { Authenticator } from './auth.js';
 import { EntityCache } from './entity-cache.js';
 import { InvokeService } from './invoke.js';
+import { BusExecutor } from './bus-executor.js';
+import { Compositions } from './compositions.js';
 import { Throttles, controllerShare } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import { applyAck, type ActivationWaiter } from './waiter.js';
@@ -115,6 +117,19 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
       { maxConcurrency: config.limits.maxActionConcurrency },
     );
   const systemActions = new SystemActions(deps.activations);
+  const bus = new BusExecutor({
+    lb: deps.lb,
+    waiter: deps.waiter,
+    activations: deps.activations,
+    controllerId: config.controllerId,
+    maxQueueMs: config.maxQueueMs,
+    replyTo: () => (deps.directAcks?.url ? { url: deps.directAcks.url, token: deps.directAcks.token } : undefined),
+    userLimits,
+    ...(deps.journal ? { journal: deps.journal } : {}),
+  });
+  // The components of a composition are system or code actions; nested compositions stay inside it.
+  const atomic = new InvokeService([systemActions, bus]);
+  const compositions = new Compositions(atomic.invoke, cache, deps.activations, deps.journal, deps.logger);
   const ctx: Ctx = {
     ...deps,
     config,
@@ -123,20 +138,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     throttles,
     userLimits,
     systemActions,
-    invoker: new InvokeService({
-      systemActions,
-      lb: deps.lb,
-      waiter: deps.waiter,
-      activations: deps.activations,
-      controllerId: config.controllerId,
-      maxQueueMs: config.maxQueueMs,
-      replyTo: () => (deps.directAcks?.url ? { url: deps.directAcks.url, token: deps.directAcks.token } : undefined),
-      cache,
-      throttles,
-      userLimits,
-      ...(deps.journal ? { journal: deps.journal } : {}),
-      ...(deps.logger ? { log: deps.logger } : {}),
-    }),
+    // Compositions before system actions: a sequence is a sequence wherever it is stored.
+    invoker: new InvokeService([compositions, systemActions, bus]),
   };
 
   registerApiManagement(ctx, systemActions);

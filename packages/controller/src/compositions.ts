@@ -23,9 +23,10 @@ import {
   type ActivationStore,
   type KeyValue,
   type SequenceExec,
+  type WhiskAction,
 } from '@whirl/core';
 import type { EntityCache } from './entity-cache.js';
-import type { InvokeOutcome, InvokeRequest, InvokeService } from './invoke.js';
+import type { Executor, Invoke, InvokeOutcome, InvokeRequest } from './invocation.js';
 import { resolveAction, type ResolvedAction } from './resolve.js';
 
 type Response = ActivationRecord['response'];
@@ -39,22 +40,30 @@ interface Budget {
 const MAX_CONDUCTOR_RUNS = 100;
 const causedBy: KeyValue = { key: 'causedBy', value: 'sequence' };
 
-export class Compositions {
+export class Compositions implements Executor {
   private readonly background = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly invoker: InvokeService,
+    /** Runs one atomic component (a system action or a code action); nested compositions are run here. */
+    private readonly atomic: Invoke,
     private readonly cache: EntityCache,
     private readonly activations: ActivationStore,
     private readonly journal?: ActivationJournal,
     private readonly log?: { error(o: object, m: string): void },
   ) {}
 
-  sequence(req: InvokeRequest): Promise<InvokeOutcome> {
+  accepts(action: WhiskAction): boolean {
+    return action.exec.kind === 'sequence' || isConductor(action.annotations);
+  }
+
+  run = (req: InvokeRequest): Promise<InvokeOutcome> =>
+    req.action.doc.exec.kind === 'sequence' ? this.sequence(req) : this.conductor(req);
+
+  private sequence(req: InvokeRequest): Promise<InvokeOutcome> {
     return this.start(req, (id) => this.runSequence(req, id, { atomic: 0, conductorRuns: 0 }));
   }
 
-  conductor(req: InvokeRequest): Promise<InvokeOutcome> {
+  private conductor(req: InvokeRequest): Promise<InvokeOutcome> {
     return this.start(req, (id) => this.runConductor(req, id, { atomic: 0, conductorRuns: 0 }));
   }
 
@@ -220,7 +229,7 @@ export class Compositions {
     input: Record<string, unknown> | unknown[],
     parentId: string,
   ): Promise<{ id?: string; duration: number; response: Response }> {
-    const outcome = await this.invoker.invokeAtomic({
+    const outcome = await this.atomic({
       identity: req.identity,
       action: component.action,
       packageParams: component.packageParams,
@@ -232,7 +241,6 @@ export class Compositions {
       received: Date.now(),
       cause: parentId,
       annotations: [causedBy],
-      throttle: false,
     });
     if (!outcome.record) {
       return {

@@ -30,7 +30,7 @@ import {
   type StateStore,
 } from '@whirl/core';
 import type { Ctx } from './context.js';
-import type { InvokeOutcome, InvokeRequest } from './invoke.js';
+import type { InvokeOutcome, InvokeRequest } from './invocation.js';
 import { resolveAction } from './resolve.js';
 import { fireWithKey, retryableFire, sleep } from './feeds/fire.js';
 
@@ -211,6 +211,8 @@ export class AsyncDelivery {
       }
       try {
         const resolved = await resolveAction(this.ctx.cache, identity, job.target);
+        // A retry is a new invoke of the namespace: counted like one (a 429 is waited out below).
+        this.ctx.throttles.invoke(identity.namespace.name, this.ctx.userLimits(identity));
         const outcome = await this.ctx.invoker.invoke({
           identity,
           action: resolved.action,

@@ -1,12 +1,13 @@
 /**
- * Wires the alarms service to the controller: fires go through the trigger route's own logic with
- * the identity stored at CREATE, and the three feed actions are registered as system actions.
+ * Wires the alarms service to the controller: fires go through the trigger service the fire route uses
+ * (triggers/fire.ts), with the identity stored at CREATE, and the three feed actions are registered
+ * as system actions.
  */
 import { randomBytes } from 'node:crypto';
 import { WhirlError, type ScheduleStore } from '@whirl/core';
 import type { Ctx } from '../context.js';
-import { deleteRulesOfTrigger } from '../routes/rules.js';
-import { fireTrigger } from '../routes/triggers.js';
+import { deleteRulesOfTrigger } from '../rules/trigger-rules.js';
+import { fireTrigger } from '../triggers/fire.js';
 import { alarmsFeedHandler } from './feed.js';
 import { AlarmService, type AlarmClock, type AlarmServiceDeps } from './service.js';
 

@@ -19,7 +19,7 @@ import {
   type StatusCode,
   type WhiskAction,
 } from '@whirl/core';
-import type { InvokeOutcome, InvokeRequest } from '../invoke.js';
+import type { Executor, InvokeOutcome, InvokeRequest } from '../invocation.js';
 
 export const SYSTEM_NAMESPACE = 'whisk.system';
 export const INTERNAL_ANNOTATION = 'whirl-internal';
@@ -39,7 +39,7 @@ export interface SystemActionResult {
 
 export type SystemActionHandler = (call: SystemActionCall) => Promise<SystemActionResult>;
 
-export class SystemActions {
+export class SystemActions implements Executor {
   private readonly handlers = new Map<string, SystemActionHandler>();
 
   constructor(private readonly activations: ActivationStore) {}
@@ -57,9 +57,15 @@ export class SystemActions {
     return this.handlers.get(id);
   }
 
+  accepts(action: WhiskAction): boolean {
+    return this.handlerFor(action) !== undefined;
+  }
+
   /** Runs a system action in-process and stores its activation; the same contract as InvokeService.invoke. */
-  async invoke(req: InvokeRequest, handler: SystemActionHandler): Promise<InvokeOutcome> {
+  run = async (req: InvokeRequest): Promise<InvokeOutcome> => {
     const a = req.action.doc;
+    const handler = this.handlerFor(a);
+    if (!handler) throw new Error(`${a.namespace}/${a.name} is not a system action`);
     const start = Date.now();
     const params = { ...keyValuesToObject([...(req.packageParams ?? []), ...a.parameters]), ...req.payload };
     let out: SystemActionResult;
@@ -88,5 +94,5 @@ export class SystemActions {
     });
     await this.activations.put([record]);
     return req.blocking ? { activationId: record.activationId, record } : { activationId: record.activationId };
-  }
+  };
 }

@@ -1,12 +1,13 @@
 /**
  * How an event source fires a trigger: as the identity whose key created the feed, through the same
- * code as `POST .../triggers/{name}` (throttles, rules, the trigger activation), answered as an
+ * trigger service as `POST .../triggers/{name}` (../triggers/fire.ts: throttles, rules, the trigger
+ * activation), answered as an
  * HTTP-like status so that sources decide alike what to retry.
  */
 import { randomBytes } from 'node:crypto';
 import { WhirlError } from '@whirl/core';
 import type { Ctx } from '../context.js';
-import { fireTrigger } from '../routes/triggers.js';
+import { fireTrigger } from '../triggers/fire.js';
 
 export interface FireResult {
   status: number;

@@ -23,6 +23,7 @@ import {
 import type { Ctx } from '../context.js';
 import type { SystemActionCall, SystemActionResult, SystemActions } from '../catalog/system-actions.js';
 import { isWebExtension } from '../routes/web.js';
+import { resolveOwnedAction } from '../resolve.js';
 import {
   RESPONSE_TYPES,
   VERBS,
@@ -83,16 +84,17 @@ function parseJsonField(v: unknown, field: string): Json {
   throw new BadRequestError(`${field} field is of type ${Array.isArray(v) ? 'array' : typeof v} and should be a JSON object or a JSON string.`);
 }
 
-/** An action exists when its document (or, through a package binding, the bound one) does. */
+/** An action exists when its document (or, through a package binding, the bound one) does; looked up as the route's owner. */
 async function actionExists(ctx: Ctx, ns: string, fqName: string): Promise<boolean> {
   const parts = fqName.split('/');
-  if (parts.length === 1) return (await ctx.cache.get(`${ns}/${fqName}`))?.doc.entityType === 'action';
-  const [pkg, name] = parts as [string, string];
-  const p = await ctx.cache.get(`${ns}/${pkg}`);
-  if (!p || p.doc.entityType !== 'package') return false;
-  const b = p.doc.binding;
-  const docId = b && 'name' in b ? `${b.namespace}/${b.name}/${name}` : `${ns}/${pkg}/${name}`;
-  return (await ctx.cache.get(docId))?.doc.entityType === 'action';
+  const fqn = parts.length === 1 ? { namespace: ns, name: fqName } : { namespace: ns, pkg: parts[0]!, name: parts[1]! };
+  try {
+    await resolveOwnedAction(ctx.cache, fqn);
+    return true;
+  } catch (e) {
+    if (e instanceof NotFoundError) return false;
+    throw e;
+  }
 }
 
 async function requireActions(ctx: Ctx, swagger: Json): Promise<void> {

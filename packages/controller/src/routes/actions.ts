@@ -7,7 +7,6 @@ import {
   ConflictError,
   Limits,
   Messages,
-  NotFoundError,
   PayloadTooLargeError,
   boolParam,
   checkArchiveExpansion,
@@ -16,19 +15,13 @@ import {
   queryParam,
   renderActivation,
   type Identity,
-  type KeyValue,
-  type Revisioned,
   type WhiskAction,
-  type WhiskEntity,
-  type WhiskPackage,
 } from '@whirl/core';
 import { buildAction, renderAction, renderActionSummary } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import type { InvokeOutcome, InvokeRequest } from '../invoke.js';
+import type { InvokeOutcome, InvokeRequest } from '../invocation.js';
 import { retryAnnotationProblem } from '../delivery.js';
-import { ownNamespace } from './common.js';
-import { resolveNamespace } from './resolve.js';
-import { resolveAction, resolvePackage } from '../resolve.js';
+import { isBinding, ownNamespace, requireTyped, resolveAction, resolveNamespace, resolvePackage } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
 import { NameParams, NsParams, OverwriteQuery, PkgNameParams, PkgParams, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
 
@@ -143,7 +136,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     app.delete<{ Params: ActionParams }>(path, { schema: { params }, config: { doc: deleteDoc } }, async (req) => {
       const { namespace: ns, pkg, docId } = target(req);
       if (pkg !== undefined) await requireWritablePackage(ctx, ns, pkg);
-      const action = await loadAction(ctx, docId, false);
+      const action = await requireTyped(ctx, docId, 'action', { cached: false });
       await ctx.entities.delete(docId, action.rev);
       ctx.cache.invalidate(docId);
       return renderAction(action.doc);
@@ -188,7 +181,6 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
           waitMs,
           transid: req.id,
           received,
-          throttle: false,
         });
         return sendOutcome(reply, outcome, resultOnly);
       },
@@ -223,23 +215,10 @@ async function listActions(ctx: Ctx, namespace: string, includePackages: boolean
   return docs.map((d) => renderActionSummary(d as WhiskAction));
 }
 
-async function loadAction(ctx: Ctx, docId: string, cached = true): Promise<Revisioned<WhiskAction>> {
-  const found = cached ? await ctx.cache.get(docId) : await ctx.entities.get(docId);
-  if (!found) throw new NotFoundError();
-  if (found.doc.entityType !== 'action') throw new ConflictError(Messages.wrongCollection);
-  return found as Revisioned<WhiskAction>;
-}
-
-async function loadPackage(ctx: Ctx, ns: string, pkg: string): Promise<WhiskPackage> {
-  const found: Revisioned<WhiskEntity> | undefined = await ctx.cache.get(`${ns}/${pkg}`);
-  if (!found) throw new NotFoundError();
-  if (found.doc.entityType !== 'package') throw new ConflictError(Messages.wrongCollection);
-  return found.doc;
-}
-
+/** Writes inside a package need the package (404 / 409 as for any own entity), and not a binding. */
 async function requireWritablePackage(ctx: Ctx, ns: string, pkg: string): Promise<void> {
-  const p = await loadPackage(ctx, ns, pkg);
-  if (p.binding && 'name' in p.binding) throw new BadRequestError('Operation not permitted on package binding.');
+  const p = await requireTyped(ctx, `${ns}/${pkg}`, 'package');
+  if (isBinding(p.doc)) throw new BadRequestError('Operation not permitted on package binding.');
 }
 
 /** 413 from Content-Length before the body is read, so an oversized invoke costs nothing. */

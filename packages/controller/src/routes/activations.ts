@@ -15,7 +15,7 @@ import {
   type ActivationRecord,
 } from '@whirl/core';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
+import { ownNamespace } from '../resolve.js';
 import { IdParams, NsParams } from './schemas.js';
 
 const ListQuery = z.object({

@@ -1,7 +1,7 @@
 /** `GET /namespaces` and `GET /namespaces/{ns}/limits`. */
 import type { FastifyInstance } from 'fastify';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
+import { ownNamespace } from '../resolve.js';
 import { NsParams } from './schemas.js';
 
 export async function namespaceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {

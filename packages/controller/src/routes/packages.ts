@@ -25,9 +25,7 @@ import {
 } from '@whirl/core';
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
-import { getTyped, isBinding, resolveNamespace } from './resolve.js';
-import { readablePackage } from '../resolve.js';
+import { getTyped, isBinding, ownNamespace, readablePackage, resolveNamespace } from '../resolve.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('packages');

@@ -1,7 +1,8 @@
 /**
  * Rule routes: list, get, create/update, delete, enable/disable. As in OpenWhisk a rule's status is
  * not stored on the rule but in its trigger's `rules` map (`"ns/rule": {action, status}`), which is
- * what a fire reads; every rule write therefore also updates the trigger document.
+ * what a fire reads; every rule write therefore also updates the trigger document
+ * (../rules/trigger-rules.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -17,15 +18,12 @@ import {
   bumpVersion,
   checkName,
   type Identity,
-  type ReducedRule,
   type WhiskRule,
-  type WhiskTrigger,
 } from '@whirl/core';
 import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
-import { resolveAction } from '../resolve.js';
-import { getTyped, requireTyped } from './resolve.js';
+import { getTyped, ownNamespace, requireTyped, resolveAction } from '../resolve.js';
+import { refId, statusOf, updateTriggerRules, type Ref, type Status } from '../rules/trigger-rules.js';
 import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('rules');
@@ -38,11 +36,6 @@ const StateBody = z.object({
   }, "'active' or 'inactive'."),
 });
 const tags = ['rules'];
-type Status = ReducedRule['status'];
-interface Ref {
-  path: string;
-  name: string;
-}
 
 export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/rules';
@@ -150,10 +143,6 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
   );
 }
 
-function refId(r: Ref): string {
-  return `${r.path}/${r.name}`;
-}
-
 /**
  * A rule's trigger or action as clients send it: `/ns/name`, `ns/name` or `[/]ns/pkg/name` (the leading
  * slash is optional, and `_` is the caller's namespace). A bare name is malformed.
@@ -196,45 +185,6 @@ async function checkAction(ctx: Ctx, identity: Identity, a: Ref): Promise<void> 
   }
 }
 
-/** The status the trigger holds for the rule; `inactive` when the trigger (or its entry) is gone. */
-async function statusOf(ctx: Ctx, rule: WhiskRule): Promise<Status>;
-async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: undefined): Promise<Status | undefined>;
-async function statusOf(ctx: Ctx, rule: WhiskRule, dflt: Status | undefined = 'inactive'): Promise<Status | undefined> {
-  let t: WhiskTrigger | undefined;
-  try {
-    t = (await getTyped(ctx, refId(rule.trigger), 'trigger'))?.doc;
-  } catch {
-    t = undefined;
-  }
-  return t?.rules?.[`${rule.namespace}/${rule.name}`]?.status ?? dflt;
-}
-
-/**
- * Read-modify-write of a trigger's rules map, retried on a concurrent update. False when the
- * trigger does not exist.
- */
-export async function updateTriggerRules(ctx: Ctx, triggerId: string, mutate: (rules: Record<string, ReducedRule>) => void): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    let cur;
-    try {
-      cur = await getTyped(ctx, triggerId, 'trigger', { cached: false });
-    } catch (e) {
-      if (e instanceof ConflictError) return false;
-      throw e;
-    }
-    if (!cur) return false;
-    const rules = { ...(cur.doc.rules ?? {}) };
-    mutate(rules);
-    try {
-      await ctx.entities.update({ ...cur.doc, rules }, cur.rev);
-      ctx.cache.invalidate(triggerId);
-      return true;
-    } catch (e) {
-      if (!(e instanceof ConflictError) || attempt >= 4) throw e;
-    }
-  }
-}
-
 export function renderRule(r: WhiskRule, status?: Status): Record<string, unknown> {
   return {
     namespace: r.namespace,
@@ -247,19 +197,4 @@ export function renderRule(r: WhiskRule, status?: Status): Record<string, unknow
     trigger: r.trigger,
     action: r.action,
   };
-}
-
-/** Deletes every rule whose trigger is `triggerId` (the alarms `deleteAfterFire: rules` option). */
-export async function deleteRulesOfTrigger(ctx: Ctx, namespace: string, triggerId: string): Promise<void> {
-  const matching: string[] = [];
-  for (let skip = 0; ; skip += 200) {
-    const batch = (await ctx.entities.list({ entityType: 'rule', namespace, limit: 200, skip })) as WhiskRule[];
-    for (const r of batch) if (refId(r.trigger) === triggerId) matching.push(`${r.namespace}/${r.name}`);
-    if (batch.length < 200) break;
-  }
-  for (const id of matching) {
-    const cur = await ctx.entities.get(id);
-    if (cur) await ctx.entities.delete(id, cur.rev);
-    ctx.cache.invalidate(id);
-  }
 }

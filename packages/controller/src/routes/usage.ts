@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BadRequestError, addUsage, gbSeconds, queryParam, strictQuery, type UsageFigures } from '@whirl/core';
 import { identityOf, type Ctx } from '../context.js';
-import { ownNamespace } from './common.js';
+import { ownNamespace } from '../resolve.js';
 
 const epochMs = (name: string) =>
   queryParam((v) => {

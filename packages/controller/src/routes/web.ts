@@ -17,13 +17,11 @@ import {
   checkName,
   looksLikeBase64,
   type Identity,
-  type KeyValue,
-  type Revisioned,
   type WhiskAction,
-  type WhiskPackage,
 } from '@whirl/core';
 import type { Ctx } from '../context.js';
 import { blockedMessage } from '../auth.js';
+import { resolveOwnedAction, type ResolvedAction } from '../resolve.js';
 
 const EXTENSIONS = ['json', 'html', 'http', 'svg', 'text'] as const;
 export type Extension = (typeof EXTENSIONS)[number];
@@ -137,7 +135,6 @@ export function webActionServer(ctx: Ctx): WebServe {
       waitMs: ctx.config.blockingWaitMs,
       transid: req.id,
       received,
-      throttle: false,
     });
     void reply.header('x-openwhisk-activation-id', outcome.activationId);
     const record = outcome.record;
@@ -195,30 +192,17 @@ async function findWebAction(
   pkg: string | undefined,
   name: string,
   missing: (why: 'missing' | 'not-web') => WhirlError,
-): Promise<{ action: Revisioned<WhiskAction>; packageParams: KeyValue[]; binding?: string }> {
-  let docId = `${ns}/${name}`;
-  let packageParams: KeyValue[] = [];
-  let binding: string | undefined;
-  if (pkg !== undefined) {
-    const p = await ctx.cache.get(`${ns}/${pkg}`);
-    if (!p || p.doc.entityType !== 'package') throw missing('missing');
-    const pdoc: WhiskPackage = p.doc;
-    if (pdoc.binding && 'name' in pdoc.binding) {
-      const bound = await ctx.cache.get(`${pdoc.binding.namespace}/${pdoc.binding.name}`);
-      if (!bound || bound.doc.entityType !== 'package') throw missing('missing');
-      packageParams = [...bound.doc.parameters, ...pdoc.parameters];
-      binding = `${ns}/${pkg}`;
-      docId = `${pdoc.binding.namespace}/${pdoc.binding.name}/${name}`;
-    } else {
-      packageParams = pdoc.parameters;
-      docId = `${ns}/${pkg}/${name}`;
-    }
+): Promise<ResolvedAction> {
+  let found: ResolvedAction;
+  try {
+    found = await resolveOwnedAction(ctx.cache, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name });
+  } catch (e) {
+    if (e instanceof NotFoundError) throw missing('missing');
+    throw e;
   }
-  const found = await ctx.cache.get(docId);
-  if (!found || found.doc.entityType !== 'action') throw missing('missing');
-  const webExport = annotation(found.doc.annotations, 'web-export');
+  const webExport = annotation(found.action.doc.annotations, 'web-export');
   if (webExport !== true && webExport !== 'true') throw missing('not-web');
-  return { action: found as Revisioned<WhiskAction>, packageParams, ...(binding !== undefined ? { binding } : {}) };
+  return found;
 }
 
 /** `require-whisk-auth`: true needs valid credentials; a string or number needs that secret in X-Require-Whisk-Auth. */
