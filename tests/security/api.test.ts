@@ -184,6 +184,29 @@ describe('archive bombs', () => {
   });
 });
 
+describe('error codes', () => {
+  it('names each failure in X-Whirl-Error-Code, while the body keeps OpenWhisk\'s {error, code: transid}', async () => {
+    const missing = await http(s, 'GET', '/api/v1/namespaces/_/actions/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-whirl-error-code')).toBe('NOT_FOUND');
+    expect((missing.body as { code: string }).code).toBe(missing.headers.get('x-request-id'));
+    const other = await http(s, 'GET', '/api/v1/namespaces/someone-else/actions');
+    expect(other.status).toBe(403);
+    expect(other.headers.get('x-whirl-error-code')).toBe('NOT_ENTITLED');
+    const again = await http(s, 'PUT', '/api/v1/namespaces/_/actions/ok', { body: { exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } } });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('x-whirl-error-code')).toBe('ENTITY_EXISTS');
+    const noKey = await http(s, 'GET', '/api/v1/namespaces/_/actions', { auth: null });
+    expect(noKey.status).toBe(401);
+    expect(noKey.headers.get('x-whirl-error-code')).toBe('UNAUTHENTICATED');
+    const rule = await http(s, 'PUT', '/api/v1/namespaces/_/triggers/codes-t', { body: {} });
+    expect(rule.status).toBe(200);
+    const dangling = await http(s, 'PUT', '/api/v1/namespaces/_/rules/codes-r', { body: { trigger: '/_/codes-t', action: '/_/no-such-action' } });
+    expect(dangling.status).toBe(400);
+    expect(dangling.headers.get('x-whirl-error-code')).toBe('MISSING_REFERENCE');
+  });
+});
+
 describe('invocations per minute', () => {
   it('lets exactly the limit through in a minute and refuses the next one with 429', async () => {
     // A namespace of its own: the other tests' invokes in this calendar minute must not count.
@@ -205,6 +228,7 @@ describe('invocations per minute', () => {
     expect(over.status).toBe(429);
     expect(errorOf(over)).toBe(`Too many requests in the last minute (count: ${Limits.invocationsPerMinute + 1}, allowed: ${Limits.invocationsPerMinute}).`);
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(over.headers.get('x-whirl-error-code')).toBe('INVOCATIONS_PER_MINUTE');
   });
 });
 

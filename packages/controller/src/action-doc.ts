@@ -118,7 +118,7 @@ export function buildAction(args: {
   // The namespace's allowedKinds (an empty or missing list allows every kind), as OpenWhisk's KindRestrictor.
   const allowed = userLimits.allowedKinds;
   if (put.exec && allowed && allowed.length > 0 && !allowed.includes(exec.kind) && !allowed.includes(put.exec.kind)) {
-    throw new ForbiddenError(`The supplied authentication is not authorized to access actions of kind '${exec.kind}'.`);
+    throw new ForbiddenError(`The supplied authentication is not authorized to access actions of kind '${exec.kind}'.`, 'KIND_NOT_ALLOWED');
   }
   const limitsIn: Partial<ActionLimits> = {};
   for (const k of ['timeout', 'memory', 'logs', 'concurrency'] as const) {

@@ -199,7 +199,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     };
     app.post('/__whirl/acks', { config: { doc: acksDoc } }, async (req, reply) => {
       const given = Buffer.from(String(req.headers['x-whirl-ack-token'] ?? ''));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError();
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError('The ack token is wrong.', 'INTERNAL_TOKEN_WRONG');
       const ack = req.body as AckMessage | undefined;
       if (!ack || ack.v !== 1 || typeof ack.activationId !== 'string' || (!ack.result && !ack.completion)) {
         throw new BadRequestError('The request content was malformed: expected an ack with a result or a completion.');
@@ -233,6 +233,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
 function renderError(err: FastifyError | WhirlError, req: FastifyRequest, reply: FastifyReply, log?: FastifyBaseLogger): FastifyReply {
   if (err instanceof WhirlError) {
     void reply.headers(err.headers);
+    void reply.header('x-whirl-error-code', err.code);
     return reply.code(err.statusCode).send({ error: err.message, code: req.id });
   }
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -81,7 +81,7 @@ export class Authenticator {
       v = await p;
     }
     if (!v?.identity) throw new UnauthorizedError(Messages.badAuth);
-    if (v.blocked) throw new ForbiddenError(blockedMessage);
+    if (v.blocked) throw new ForbiddenError(blockedMessage, 'SUBJECT_BLOCKED');
     return v.identity;
   }
 

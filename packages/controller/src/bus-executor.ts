@@ -16,7 +16,7 @@ import {
   type UserLimits,
   type WhiskAction,
 } from '@whirl/core';
-import type { Executor, InvokeOutcome, InvokeRequest } from './invocation.js';
+import { pendingActivation, type Executor, type InvokeOutcome, type InvokeRequest } from './invocation.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
 import type { ActivationWaiter } from './waiter.js';
 
@@ -95,16 +95,7 @@ export class BusExecutor implements Executor {
     if (replyTo) msg.replyTo = replyTo;
     // Journal first: from here on the id may reach the caller, so a record must follow even if we crash.
     const journalKey = { namespace: msg.user.namespace, activationId };
-    await this.deps.journal?.begin({
-      ...journalKey,
-      received: req.received,
-      subject: msg.user.subject,
-      path: a.namespace,
-      name: a.name,
-      version: a.version,
-      ...(req.cause !== undefined ? { cause: req.cause } : {}),
-      ...(req.binding !== undefined ? { binding: req.binding } : {}),
-    });
+    await this.deps.journal?.begin(pendingActivation(req, activationId));
     const waiting = req.blocking ? this.deps.waiter.register(activationId, req.waitMs) : undefined;
     try {
       await this.deps.lb.publish(msg, { memoryMB: a.limits.memory, timeoutMs: a.limits.timeout, blackbox: a.exec.kind === 'blackbox' });

@@ -15,6 +15,7 @@ import {
   ActivationStatus,
   activationRecord,
   Limits,
+  WhirlError,
   errorResponse,
   newActivationId,
   parseFqn,
@@ -26,7 +27,7 @@ import {
   type WhiskAction,
 } from '@whirl/core';
 import type { EntityCache } from './entity-cache.js';
-import type { Executor, Invoke, InvokeOutcome, InvokeRequest } from './invocation.js';
+import { pendingActivation, type Executor, type Invoke, type InvokeOutcome, type InvokeRequest } from './invocation.js';
 import { resolveAction, type ResolvedAction } from './resolve.js';
 
 type Response = ActivationRecord['response'];
@@ -70,17 +71,9 @@ export class Compositions implements Executor {
   /** Runs a composition; stores its record when it ends; answers within the caller's wait. */
   private async start(req: InvokeRequest, run: (id: string) => Promise<ActivationRecord>): Promise<InvokeOutcome> {
     const activationId = newActivationId();
-    const a = req.action.doc;
     const key = { namespace: req.identity.namespace.name, activationId };
-    await this.journal?.begin({
-      ...key,
-      received: req.received,
-      subject: req.identity.subject,
-      path: a.namespace,
-      name: a.name,
-      version: a.version,
-      ...(req.binding !== undefined ? { binding: req.binding } : {}),
-    });
+    // The same entry as an atomic activation's (a nested composition's `cause` included).
+    await this.journal?.begin(pendingActivation(req, activationId));
     const done = run(activationId).then(async (record) => {
       await this.activations.put([record]);
       await this.journal?.end([key]);
@@ -167,7 +160,7 @@ export class Compositions implements Executor {
         try {
           component = await resolveAction(this.cache, req.identity, parseFqn(out.action, req.identity.namespace.name));
         } catch (err) {
-          const forbidden = err instanceof Error && /not authorized/.test(err.message);
+          const forbidden = err instanceof WhirlError && err.code === 'NOT_ENTITLED';
           failure = forbidden
             ? `Failed entitlement check for action '${out.action}' during composition.`
             : `Failed to resolve action with name '${out.action}' during composition.`;

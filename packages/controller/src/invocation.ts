@@ -4,7 +4,7 @@
  * on it and never on each other: a composition runs its components through an `Invoke` it was given
  * in app.ts, not by importing the service that called it.
  */
-import type { ActivationRecord, Identity, KeyValue, Revisioned, WhiskAction } from '@whirl/core';
+import type { ActivationRecord, Identity, KeyValue, PendingActivation, Revisioned, WhiskAction } from '@whirl/core';
 
 export interface InvokeRequest {
   identity: Identity;
@@ -20,6 +20,25 @@ export interface InvokeRequest {
   received: number;
   cause?: string;
   annotations?: KeyValue[];
+}
+
+/**
+ * The journal entry of a request given activation id `activationId`: what a record of it needs should
+ * the process stop before it finishes (the one place both executors that journal take it from).
+ */
+export function pendingActivation(req: InvokeRequest, activationId: string): PendingActivation {
+  const a = req.action.doc;
+  return {
+    namespace: req.identity.namespace.name,
+    activationId,
+    received: req.received,
+    subject: req.identity.subject,
+    path: a.namespace,
+    name: a.name,
+    version: a.version,
+    ...(req.cause !== undefined ? { cause: req.cause } : {}),
+    ...(req.binding !== undefined ? { binding: req.binding } : {}),
+  };
 }
 
 export interface InvokeOutcome {

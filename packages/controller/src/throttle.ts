@@ -24,21 +24,21 @@ export class Throttles {
 
   /** Counts one invoke of `namespace` and refuses it when over either invocation limit. */
   invoke(namespace: string, limits: UserLimits): void {
-    this.rate(`invoke:${namespace}`, this.share(limits.invocationsPerMinute), () => this.onRefusal?.('invocations_per_minute', namespace));
+    this.rate(`invoke:${namespace}`, this.share(limits.invocationsPerMinute), 'INVOCATIONS_PER_MINUTE', () => this.onRefusal?.('invocations_per_minute', namespace));
     const concurrent = this.inFlight(namespace);
     const allowed = this.share(limits.concurrentInvocations);
     if (concurrent >= allowed) {
       this.onRefusal?.('concurrent_invocations', namespace);
-      throw new TooManyRequestsError(`Too many concurrent requests in flight (count: ${concurrent}, allowed: ${allowed}).`, 1);
+      throw new TooManyRequestsError(`Too many concurrent requests in flight (count: ${concurrent}, allowed: ${allowed}).`, 1, 'CONCURRENT_INVOCATIONS');
     }
   }
 
   /** Counts one trigger fire of `namespace`. */
   fire(namespace: string, limits: UserLimits): void {
-    this.rate(`fire:${namespace}`, this.share(limits.firesPerMinute), () => this.onRefusal?.('fires_per_minute', namespace));
+    this.rate(`fire:${namespace}`, this.share(limits.firesPerMinute), 'FIRES_PER_MINUTE', () => this.onRefusal?.('fires_per_minute', namespace));
   }
 
-  private rate(key: string, limit: number, refused: () => void): void {
+  private rate(key: string, limit: number, code: 'INVOCATIONS_PER_MINUTE' | 'FIRES_PER_MINUTE', refused: () => void): void {
     const now = this.now();
     const minute = Math.floor(now / 60_000);
     let w = this.windows.get(key);
@@ -51,7 +51,7 @@ export class Throttles {
     if (w.count > limit) {
       refused();
       const retryAfter = ((minute + 1) * 60_000 - now) / 1000;
-      throw new TooManyRequestsError(`Too many requests in the last minute (count: ${w.count}, allowed: ${limit}).`, retryAfter);
+      throw new TooManyRequestsError(`Too many requests in the last minute (count: ${w.count}, allowed: ${limit}).`, retryAfter, code);
     }
   }
 }

@@ -2,7 +2,7 @@
  * Blocking callers wait here for their activation's result ack. A waiter is registered before the
  * activation is published so that a fast invoker cannot answer before anyone listens.
  */
-import type { AckMessage, ActivationRecord } from '@whirl/core';
+import { ActivationStatus, type AckMessage, type ActivationRecord } from '@whirl/core';
 
 interface Pending {
   resolve(r: ActivationRecord | undefined): void;
@@ -104,7 +104,7 @@ export function applyAck(
     waiter.complete(ack.result);
     // A result without its completion: the record is not stored yet, and its invoker could die first.
     if (!ack.completion) waiter.hold(ack.result);
-    lb.release(ack.activationId, ack.result.response.statusCode === 3);
+    lb.release(ack.activationId, ack.result.response.statusCode === ActivationStatus.WhiskError);
   }
   if (ack.completion) {
     waiter.completed(ack.activationId);

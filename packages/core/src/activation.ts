@@ -74,7 +74,7 @@ export interface RestResponse {
 }
 
 export function restResponse(r: ActivationRecord['response']): RestResponse {
-  const out: RestResponse = { status: statusText[r.statusCode], success: r.statusCode === 0 };
+  const out: RestResponse = { status: statusText[r.statusCode], success: r.statusCode === ActivationStatus.Success };
   if (r.result !== undefined) out.result = r.result;
   if (r.size !== undefined) out.size = r.size;
   // Key order as OpenWhisk prints it: result, size, status, success.

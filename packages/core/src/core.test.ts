@@ -129,7 +129,7 @@ describe('activations', () => {
 
 describe('errors and limits', () => {
   it('maps catalogue codes to HTTP statuses', () => {
-    expect(new WhirlError('TOO_MANY_REQUESTS', 'x').statusCode).toBe(429);
+    expect(new WhirlError('INVOCATIONS_PER_MINUTE', 'x').statusCode).toBe(429);
     expect(new BadRequestError('x').statusCode).toBe(400);
   });
 

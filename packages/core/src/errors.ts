@@ -5,18 +5,53 @@
  * clients depend on it, otherwise a sentence that tells the caller what to fix.
  */
 
+/**
+ * Every code and the HTTP status it answers with. A failure that a caller (another module, a test, an
+ * operator reading logs) must tell apart from others has a code of its own; a code is never reused
+ * for a different failure. Code names go out in the `X-Whirl-Error-Code` response header: OpenWhisk's
+ * body keeps `code` for the transaction id, which clients rely on.
+ */
 export const ErrorCodes = {
+  /** A field, parameter, query or body fails its check; the message names what and how to fix it. */
   BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
+  /** A referenced entity (a binding's package, a rule's action) does not exist. */
+  MISSING_REFERENCE: 400,
+  UNAUTHENTICATED: 401,
+  BAD_CREDENTIALS: 401,
+  /** A gateway API's key, or a webhook's signature, is missing or wrong (no Basic challenge). */
+  BAD_API_KEY: 401,
+  BAD_SIGNATURE: 401,
+  /** The admin API's Bearer key is missing or wrong. */
+  BAD_ADMIN_KEY: 401,
+  /** OpenWhisk's entitlement: not yours and not shared with you (also for what does not exist). */
+  NOT_ENTITLED: 403,
+  SUBJECT_BLOCKED: 403,
+  KIND_NOT_ALLOWED: 403,
+  ADMIN_KEY_REQUIRED: 403,
+  INTERNAL_TOKEN_WRONG: 403,
   FORBIDDEN: 403,
+  /** An entity of the caller's own that does not exist. */
   NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** Create without overwrite of a name that is taken. */
+  ENTITY_EXISTS: 409,
+  /** The name belongs to an entity of another collection (an action where a package was asked for). */
+  WRONG_COLLECTION: 409,
+  /** The document's revision moved under the caller. */
+  CONCURRENT_MODIFICATION: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
-  TOO_MANY_REQUESTS: 429,
+  INVOCATIONS_PER_MINUTE: 429,
+  CONCURRENT_INVOCATIONS: 429,
+  FIRES_PER_MINUTE: 429,
+  API_RATE_LIMIT: 429,
   INTERNAL: 500,
   BAD_GATEWAY: 502,
+  NO_INVOKERS: 503,
+  STORE_UNAVAILABLE: 503,
+  BUS_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
 } as const;
 
@@ -49,29 +84,39 @@ export const Messages = {
   noInvokers: 'No invokers available.',
 } as const;
 
+type CodeOf<S extends number> = { [K in ErrorCode]: (typeof ErrorCodes)[K] extends S ? K : never }[ErrorCode];
+
 export class BadRequestError extends WhirlError {
-  constructor(message: string) {
-    super('BAD_REQUEST', message);
+  constructor(message: string, code: CodeOf<400> = 'BAD_REQUEST') {
+    super(code, message);
   }
 }
 
 export class NotFoundError extends WhirlError {
-  constructor(message: string = Messages.notFound) {
-    super('NOT_FOUND', message);
+  constructor(message: string = Messages.notFound, code: CodeOf<404> = message === Messages.routeNotFound ? 'ROUTE_NOT_FOUND' : 'NOT_FOUND') {
+    super(code, message);
   }
 }
 
+/** Without arguments: OpenWhisk's entitlement refusal. */
 export class ForbiddenError extends WhirlError {
-  constructor(message: string = Messages.forbidden) {
-    super('FORBIDDEN', message);
+  constructor(message: string = Messages.forbidden, code: CodeOf<403> = message === Messages.forbidden ? 'NOT_ENTITLED' : 'FORBIDDEN') {
+    super(code, message);
   }
 }
 
 /** A store-level conflict: the document exists (create) or its revision moved (update/delete). */
 export class ConflictError extends WhirlError {
-  constructor(message: string = Messages.concurrentModification) {
-    super('CONFLICT', message);
+  constructor(message: string = Messages.concurrentModification, code: CodeOf<409> = conflictCode(message)) {
+    super(code, message);
   }
+}
+
+function conflictCode(message: string): CodeOf<409> {
+  if (message === Messages.concurrentModification) return 'CONCURRENT_MODIFICATION';
+  if (message === Messages.exists) return 'ENTITY_EXISTS';
+  if (message === Messages.wrongCollection) return 'WRONG_COLLECTION';
+  return 'CONFLICT';
 }
 
 export class PayloadTooLargeError extends WhirlError {
@@ -81,8 +126,8 @@ export class PayloadTooLargeError extends WhirlError {
 }
 
 export class UnauthorizedError extends WhirlError {
-  constructor(message: string) {
-    super('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': 'Basic realm="OpenWhisk secure realm"' } });
+  constructor(message: string, code: CodeOf<401> = message === Messages.missingAuth ? 'UNAUTHENTICATED' : 'BAD_CREDENTIALS') {
+    super(code, message, { headers: { 'WWW-Authenticate': 'Basic realm="OpenWhisk secure realm"' } });
   }
 }
 
@@ -96,19 +141,19 @@ export class MethodNotAllowedError extends WhirlError {
 /** A gateway API's key is missing or wrong: a 401 without a Basic challenge (browsers must not prompt). */
 export class ApiKeyError extends WhirlError {
   constructor(message: string) {
-    super('UNAUTHORIZED', message);
+    super('BAD_API_KEY', message);
   }
 }
 
 export class TooManyRequestsError extends WhirlError {
-  constructor(message: string, retryAfterSeconds: number) {
-    super('TOO_MANY_REQUESTS', message, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  constructor(message: string, retryAfterSeconds: number, code: CodeOf<429>) {
+    super(code, message, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
   }
 }
 
 export class ServiceUnavailableError extends WhirlError {
-  constructor(message: string) {
-    super('SERVICE_UNAVAILABLE', message);
+  constructor(message: string, code: CodeOf<503> = message === Messages.noInvokers ? 'NO_INVOKERS' : 'SERVICE_UNAVAILABLE') {
+    super(code, message);
   }
 }
 

@@ -136,7 +136,7 @@ class TopicPublisher {
 
 function unavailable(what: string, err: unknown): ServiceUnavailableError {
   const reason = err instanceof Error ? err.message : String(err);
-  const e = new ServiceUnavailableError(`The message bus is not available (${what}: ${reason}).`);
+  const e = new ServiceUnavailableError(`The message bus is not available (${what}: ${reason}).`, 'BUS_UNAVAILABLE');
   (e as Error & { cause?: unknown }).cause = err;
   return e;
 }

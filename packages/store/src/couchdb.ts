@@ -196,7 +196,7 @@ function unavailable(e: unknown): never {
   const status = statusOf(e);
   if (status === undefined || status === 502 || status === 503 || status === 504) {
     const reason = failure(e).message ?? String(e);
-    throw new ServiceUnavailableError(`The store is not available (${reason}).`);
+    throw new ServiceUnavailableError(`The store is not available (${reason}).`, 'STORE_UNAVAILABLE');
   }
   throw e;
 }

@@ -10,6 +10,7 @@
  * shape) so that clients see no difference from a container run.
  */
 import {
+  ActivationStatus,
   activationRecord,
   annotation,
   keyValuesToObject,
@@ -72,7 +73,7 @@ export class SystemActions implements Executor {
     try {
       out = await handler({ identity: req.identity, action: a, params, transid: req.transid });
     } catch (e) {
-      out = { statusCode: 3, result: { error: `The system action failed: ${(e as Error).message}` } };
+      out = { statusCode: ActivationStatus.WhiskError, result: { error: `The system action failed: ${(e as Error).message}` } };
     }
     const record = activationRecord({
       namespace: req.identity.namespace.name,

@@ -6,7 +6,7 @@
  * so a restart (or a new leader) resumes after the last fired message and never fires it twice.
  */
 import { createHash } from 'node:crypto';
-import { Limits, type FeedRegistration } from '@whirl/core';
+import { ActivationStatus, Limits, type FeedRegistration } from '@whirl/core';
 import { KafkaSourceError, probeKafkaTopic, produceKafkaMessage, startKafkaTopicSource, type SourceMessage } from '@whirl/messaging';
 import type { SystemActionHandler } from '../catalog/system-actions.js';
 import { FeedError, boolParam, stringParam, type FeedSpec } from './lifecycle.js';
@@ -158,9 +158,9 @@ export const kafkaProduceHandler: SystemActionHandler = async (call) => {
     const value = bytes(p.value, p.base64DecodeValue);
     const key = p.key === undefined || p.key === null ? null : bytes(p.key, p.base64DecodeKey);
     const r = await produceKafkaMessage(brokers, topic, { key, value });
-    return { statusCode: 0, result: { success: true, topic, partition: r.partition, offset: Number(r.offset) } };
+    return { statusCode: ActivationStatus.Success, result: { success: true, topic, partition: r.partition, offset: Number(r.offset) } };
   } catch (e) {
-    if (e instanceof FeedError || e instanceof KafkaSourceError) return { statusCode: 1, result: { error: e.message } };
+    if (e instanceof FeedError || e instanceof KafkaSourceError) return { statusCode: ActivationStatus.ApplicationError, result: { error: e.message } };
     throw e;
   }
 };

@@ -8,6 +8,7 @@
  * stored. Invalid calls are application errors with a sentence saying what to fix.
  */
 import {
+  ActivationStatus,
   checkName,
   feedId,
   feedStatusId,
@@ -41,9 +42,9 @@ export interface FeedCall {
 export function lifecycleHandler(handle: (c: FeedCall) => Promise<Record<string, unknown>>): SystemActionHandler {
   return async (call) => {
     try {
-      return { statusCode: 0, result: await handle(checkCall(call)) };
+      return { statusCode: ActivationStatus.Success, result: await handle(checkCall(call)) };
     } catch (e) {
-      if (e instanceof FeedError) return { statusCode: 1, result: { error: e.message } };
+      if (e instanceof FeedError) return { statusCode: ActivationStatus.ApplicationError, result: { error: e.message } };
       throw e;
     }
   };

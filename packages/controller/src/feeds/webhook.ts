@@ -81,8 +81,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: Ctx, state: State
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (body.length > Limits.payloadBytes) throw new PayloadTooLargeError('Request', body.length, Limits.payloadBytes);
     const sig = req.headers['x-hub-signature-256'];
-    if (typeof sig !== 'string') throw new UnauthorizedError('The webhook call is not signed; send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the secret>.');
-    if (!signatureOk(String(reg.config.secret), body, sig)) throw new UnauthorizedError('The webhook signature does not match the body; sign the exact body with the secret of the feed.');
+    if (typeof sig !== 'string') throw new UnauthorizedError('The webhook call is not signed; send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the secret>.', 'BAD_SIGNATURE');
+    if (!signatureOk(String(reg.config.secret), body, sig)) throw new UnauthorizedError('The webhook signature does not match the body; sign the exact body with the secret of the feed.', 'BAD_SIGNATURE');
     if (!reg.active) throw new ConflictError(`The webhook of trigger /${ns}/${trigger} is paused.`);
     const text = body.toString('utf8');
     let payload: Record<string, unknown> = text === '' ? {} : { body: text };
@@ -100,7 +100,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: Ctx, state: State
       headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
     const r = await fireWithKey(ctx, reg.authKey, reg, payload, String(req.headers['user-agent'] ?? 'whirl-webhook'), headers);
-    if (r.status >= 300) throw new WhirlError(r.status === 429 ? 'TOO_MANY_REQUESTS' : r.status === 404 ? 'NOT_FOUND' : r.status === 401 ? 'UNAUTHORIZED' : 'SERVICE_UNAVAILABLE', r.message ?? `The fire failed with status ${r.status}.`, r.retryAfterMs !== undefined ? { headers: { 'Retry-After': String(Math.ceil(r.retryAfterMs / 1000)) } } : {});
+    if (r.status >= 300) throw new WhirlError(r.status === 429 ? 'FIRES_PER_MINUTE' : r.status === 404 ? 'NOT_FOUND' : r.status === 401 ? 'BAD_CREDENTIALS' : 'SERVICE_UNAVAILABLE', r.message ?? `The fire failed with status ${r.status}.`, r.retryAfterMs !== undefined ? { headers: { 'Retry-After': String(Math.ceil(r.retryAfterMs / 1000)) } } : {});
     const sid = feedStatusId('webhook', ns, trigger);
     const st = (await state.get<FeedStatus>(sid)) ?? { state: 'running', since: Date.now(), fireCount: 0 };
     await state.put(sid, { ...st, state: 'running', fireCount: st.fireCount + 1, lastFire: Date.now() } satisfies FeedStatus);

@@ -12,6 +12,7 @@
  * change reaches every controller's gateway through the cacheInvalidation topic.
  */
 import {
+  ActivationStatus,
   ConflictError,
   Messages,
   NotFoundError,
@@ -44,7 +45,7 @@ import {
 export const APIMGMT_HANDLERS = { create: 'apimgmt/createApi', get: 'apimgmt/getApi', delete: 'apimgmt/deleteApi' } as const;
 
 function respond(status: number, body: unknown): SystemActionResult {
-  return { statusCode: 0, result: { statusCode: status, headers: { 'Content-Type': 'application/json' }, body } };
+  return { statusCode: ActivationStatus.Success, result: { statusCode: status, headers: { 'Content-Type': 'application/json' }, body } };
 }
 
 /** The platform's base URL as the caller reached it (nginx passes the original host and scheme). */

@@ -40,7 +40,7 @@ class RateWindows {
     }
     if (w.count >= allowed) {
       const retryAfter = Math.max(1, Math.ceil((w.start + perMs - now) / 1000));
-      throw new TooManyRequestsError(`Too many requests: this API allows ${rate} calls per ${perMs / 1000} s; retry after ${retryAfter} s.`, retryAfter);
+      throw new TooManyRequestsError(`Too many requests: this API allows ${rate} calls per ${perMs / 1000} s; retry after ${retryAfter} s.`, retryAfter, 'API_RATE_LIMIT');
     }
     w.count++;
   }

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  ActivationStatus,
   ActionPutSchema,
   BadRequestError,
   ConflictError,
@@ -254,7 +255,7 @@ export function sendOutcome(reply: FastifyReply, outcome: InvokeOutcome, resultO
   void reply.header('x-openwhisk-activation-id', outcome.activationId);
   const r = outcome.record;
   if (!r) return reply.code(202).send({ activationId: outcome.activationId });
-  const code = r.response.statusCode === 0 ? 200 : r.response.statusCode === 3 ? 500 : 502;
+  const code = r.response.statusCode === ActivationStatus.Success ? 200 : r.response.statusCode === ActivationStatus.WhiskError ? 500 : 502;
   const result = r.response.result;
   const body = Array.isArray(result) ? result : resultOnly ? (result ?? {}) : renderActivation(r);
   return reply.code(code).send(body);

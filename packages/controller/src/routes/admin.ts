@@ -30,7 +30,7 @@ const BEARER_REALM = { 'WWW-Authenticate': 'Bearer realm="Whirl admin"' };
 
 class AdminUnauthorizedError extends WhirlError {
   constructor(message: string) {
-    super('UNAUTHORIZED', message, { headers: BEARER_REALM });
+    super('BAD_ADMIN_KEY', message, { headers: BEARER_REALM });
   }
 }
 
@@ -93,7 +93,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     if (!bearer) {
       // A valid tenant credential is told it is not enough, rather than that it is wrong.
       if (/^Basic\s/i.test(header) && (await ctx.auth.identify(header).catch(() => undefined))) {
-        throw new ForbiddenError('A namespace key cannot use the admin API; send the operator key as Authorization: Bearer <admin key>.');
+        throw new ForbiddenError('A namespace key cannot use the admin API; send the operator key as Authorization: Bearer <admin key>.', 'ADMIN_KEY_REQUIRED');
       }
       throw new AdminUnauthorizedError('The admin API requires the operator key: send Authorization: Bearer <admin key>.');
     }

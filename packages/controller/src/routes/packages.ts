@@ -154,7 +154,7 @@ async function checkBindingTarget(ctx: Ctx, identity: Identity, b: PackageBindin
   try {
     target = await readablePackage(ctx.cache, identity, b.namespace, b.name);
   } catch (e) {
-    if (e instanceof WhirlError && (e.statusCode === 404 || e.statusCode === 409)) throw new BadRequestError(Msg.bindingMissing);
+    if (e instanceof WhirlError && (e.code === 'NOT_FOUND' || e.code === 'WRONG_COLLECTION')) throw new BadRequestError(Msg.bindingMissing, 'MISSING_REFERENCE');
     throw e;
   }
   if (isBinding(target)) throw new BadRequestError(Msg.bindingOfBinding);

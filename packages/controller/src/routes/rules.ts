@@ -180,7 +180,7 @@ async function checkAction(ctx: Ctx, identity: Identity, a: Ref): Promise<void> 
   try {
     await resolveAction(ctx.cache, identity, { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: a.name });
   } catch (e) {
-    if (e instanceof WhirlError && (e.statusCode === 404 || e.statusCode === 409)) throw new BadRequestError(`action /${refId(a)} does not exist`);
+    if (e instanceof WhirlError && (e.code === 'NOT_FOUND' || e.code === 'WRONG_COLLECTION')) throw new BadRequestError(`action /${refId(a)} does not exist`, 'MISSING_REFERENCE');
     throw e;
   }
 }

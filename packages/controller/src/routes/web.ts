@@ -75,7 +75,7 @@ export function webActionServer(ctx: Ctx): WebServe {
     if (hit && hit.expires > Date.now()) return hit.identity;
     const subject = await ctx.subjects.getSubject(ns);
     // A blocked namespace refuses its web actions too (403), as every other call.
-    if (subject?.blocked === true) throw new ForbiddenError(blockedMessage);
+    if (subject?.blocked === true) throw new ForbiddenError(blockedMessage, 'SUBJECT_BLOCKED');
     const cred = subject?.namespaces.find((n) => n.name === ns);
     // Keys are stored hashed, so an anonymous web call runs as the owner without the owner's key.
     const identity = cred && subject

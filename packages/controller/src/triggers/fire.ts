@@ -3,10 +3,11 @@
  * (feeds/fire.ts), the alarms service and dead letters, so that all of them behave the same.
  */
 import {
+  ActivationStatus,
   WhirlError,
+  activationRecord,
   keyValuesToObject,
   newActivationId,
-  type ActivationRecord,
   type Identity,
 } from '@whirl/core';
 import type { Ctx } from '../context.js';
@@ -62,28 +63,28 @@ export async function fireTrigger(ctx: Ctx, req: FireRequest): Promise<{ activat
         };
         const target = { namespace: ns, ...(pkg !== undefined ? { pkg } : {}), name: rule.action.name };
         const outcome = await (ctx.delivery ? ctx.delivery.invoke(request, target) : ctx.invoker.invoke(request));
-        return JSON.stringify({ statusCode: 0, success: true, activationId: outcome.activationId, rule: ruleName, action: actionPath });
+        return JSON.stringify({ statusCode: ActivationStatus.Success, success: true, activationId: outcome.activationId, rule: ruleName, action: actionPath });
       } catch (e) {
         const whisk = !(e instanceof WhirlError) || e.statusCode >= 500;
         const error = e instanceof WhirlError ? e.message : 'An internal error occurred while invoking the action.';
-        return JSON.stringify({ statusCode: whisk ? 3 : 1, success: false, error, rule: ruleName, action: actionPath });
+        const statusCode = whisk ? ActivationStatus.WhiskError : ActivationStatus.ApplicationError;
+        return JSON.stringify({ statusCode, success: false, error, rule: ruleName, action: actionPath });
       }
     }),
   );
 
-  const record: ActivationRecord = {
+  // OpenWhisk's trigger activation: end 0 (so no end or duration shown), no annotations, a log line per rule.
+  const record = activationRecord({
     namespace: req.identity.namespace.name,
+    subject: req.identity.subject,
     name: trigger.name,
     version: trigger.version,
-    subject: req.identity.subject,
-    publish: false,
     activationId: newActivationId(),
     start,
     end: 0,
-    response: { statusCode: 0, result: req.payload },
+    response: { statusCode: ActivationStatus.Success, result: req.payload },
     logs,
-    annotations: [],
-  };
+  });
   await ctx.activations.put([record]);
   return { activationId: record.activationId };
 }
