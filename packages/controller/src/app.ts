@@ -4,7 +4,6 @@
  * (request ids, CORS, body parsing, the one error handler), then the open routes, then the
  * authenticated context with the entity routes.
  */
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -14,8 +13,6 @@ import {
   WhirlError,
   effectiveUserLimits,
   randomHexId,
-  ForbiddenError,
-  type AckMessage,
   type ActivationJournal,
   type Identity,
   type UserLimits,
@@ -27,7 +24,8 @@ import { BusExecutor } from './bus-executor.js';
 import { Compositions } from './compositions.js';
 import { Throttles, controllerShare } from './throttle.js';
 import type { LoadBalancer } from './loadbalancer/lean.js';
-import { applyAck, type ActivationWaiter } from './waiter.js';
+import type { ActivationWaiter } from './waiter.js';
+import { acksRoute } from './acks-route.js';
 import type { ControllerConfig } from './config.js';
 import type { ControllerDeps, Ctx } from './context.js';
 import { infoRoutes } from './routes/info.js';
@@ -91,6 +89,9 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     },
     routerOptions: { maxParamLength: 1024 },
   });
+  // Declared up front so that every request object has the same shape (Fastify's advice); the
+  // secured context's onRequest hook fills it in.
+  app.decorateRequest('identity', null);
 
   // Routes validate with the zod schemas they declare, and the API document is built from the same.
   const apiDoc = new ApiDocument({ version: config.buildNo });
@@ -189,25 +190,8 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
     },
   });
   await app.register(consolePlugin);
-  if (deps.directAcks) {
-    const expected = Buffer.from(deps.directAcks.token);
-    const acksDoc = {
-      summary: 'Internal: invokers post the results and completions of blocking activations here (distributed)',
-      tags: ['internal'],
-      auth: false,
-      responses: { 204: 'Applied.', 400: 'Not an ack with a result or a completion.', 403: 'The ack token is wrong.' },
-    };
-    app.post('/__whirl/acks', { config: { doc: acksDoc } }, async (req, reply) => {
-      const given = Buffer.from(String(req.headers['x-whirl-ack-token'] ?? ''));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError('The ack token is wrong.', 'INTERNAL_TOKEN_WRONG');
-      const ack = req.body as AckMessage | undefined;
-      if (!ack || ack.v !== 1 || typeof ack.activationId !== 'string' || (!ack.result && !ack.completion)) {
-        throw new BadRequestError('The request content was malformed: expected an ack with a result or a completion.');
-      }
-      applyAck(ack, deps.waiter, deps.lb);
-      return reply.code(204).send();
-    });
-  }
+  const directAcks = deps.directAcks;
+  if (directAcks) await app.register(async (acks) => acksRoute(acks, { token: directAcks.token, waiter: deps.waiter, lb: deps.lb }));
   await app.register(async (web) => webRoutes(web, ctx));
   await app.register(async (gateway) => gatewayRoutes(gateway, ctx));
   const state = deps.state;

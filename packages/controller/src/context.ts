@@ -43,7 +43,8 @@ export interface Ctx extends ControllerDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    identity?: Identity;
+    /** The caller, in the authenticated context (null elsewhere). */
+    identity: Identity | null;
   }
 }
 

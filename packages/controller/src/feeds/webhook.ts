@@ -16,7 +16,6 @@ import {
   feedId,
   feedStatusId,
   Limits,
-  PayloadTooLargeError,
   ConflictError,
   type FeedRegistration,
   type FeedStatus,
@@ -25,6 +24,7 @@ import {
 import type { Ctx } from '../context.js';
 import { fireWithKey } from './fire.js';
 import { FeedError, type FeedSpec } from './lifecycle.js';
+import { checkPayloadBytes } from '../guards.js';
 
 export function webhookUrl(apiHost: string, reg: FeedRegistration): string {
   return `${apiHost.replace(/\/+$/, '')}/api/v1/feeds/webhook/${reg.namespace}/${reg.trigger}/${String(reg.config.token)}`;
@@ -79,7 +79,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: Ctx, state: State
     const known = Buffer.from(String(reg?.config.token ?? ''));
     if (!reg || token.length !== known.length || !timingSafeEqual(token, known)) throw new NotFoundError('The webhook does not exist.');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (body.length > Limits.payloadBytes) throw new PayloadTooLargeError('Request', body.length, Limits.payloadBytes);
+    checkPayloadBytes(body.length);
     const sig = req.headers['x-hub-signature-256'];
     if (typeof sig !== 'string') throw new UnauthorizedError('The webhook call is not signed; send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the secret>.', 'BAD_SIGNATURE');
     if (!signatureOk(String(reg.config.secret), body, sig)) throw new UnauthorizedError('The webhook signature does not match the body; sign the exact body with the secret of the feed.', 'BAD_SIGNATURE');

@@ -8,7 +8,6 @@ import {
   ConflictError,
   Limits,
   Messages,
-  PayloadTooLargeError,
   boolParam,
   checkArchiveExpansion,
   checkName,
@@ -24,6 +23,7 @@ import type { InvokeOutcome, InvokeRequest } from '../invocation.js';
 import { retryAnnotationProblem } from '../delivery.js';
 import { isBinding, ownNamespace, requireTyped, resolveAction, resolveNamespace, resolvePackage } from '../resolve.js';
 import { validateSequence } from '../sequence-doc.js';
+import { checkPayloadBytes, declaredPayloadGuard } from '../guards.js';
 import { NameParams, NsParams, OverwriteQuery, PkgNameParams, PkgParams, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
 
 const ListQuery = listQuery('actions');
@@ -159,7 +159,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     };
     app.post<{ Params: ActionParams; Querystring: z.output<typeof InvokeQuery>; Body: Record<string, unknown> }>(
       path,
-      { onRequest: checkPayloadSize, schema: { params, querystring: InvokeQuery, body: InvokeBody }, config: { doc: invokeDoc } },
+      { onRequest: declaredPayloadGuard, schema: { params, querystring: InvokeQuery, body: InvokeBody }, config: { doc: invokeDoc } },
       async (req, reply) => {
         const identity = identityOf(req);
         const received = Date.now();
@@ -223,11 +223,6 @@ async function requireWritablePackage(ctx: Ctx, ns: string, pkg: string): Promis
 }
 
 /** 413 from Content-Length before the body is read, so an oversized invoke costs nothing. */
-async function checkPayloadSize(req: FastifyRequest): Promise<void> {
-  const len = Number(req.headers['content-length'] ?? 0);
-  if (len > Limits.payloadBytes) throw new PayloadTooLargeError('Request', len, Limits.payloadBytes);
-}
-
 function blockingTimeout(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < Limits.blockingWaitMs.min || n > Limits.blockingWaitMs.max) {
@@ -241,8 +236,7 @@ function invokePayload(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequestError('The request content was malformed: the parameters must be a JSON object.');
   }
-  const size = Buffer.byteLength(JSON.stringify(body));
-  if (size > Limits.payloadBytes) throw new PayloadTooLargeError('Request', size, Limits.payloadBytes);
+  checkPayloadBytes(Buffer.byteLength(JSON.stringify(body)));
   return body as Record<string, unknown>;
 }
 
