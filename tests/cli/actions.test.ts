@@ -40,8 +40,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const ID = /[0-9a-f]{32}/;
-
 describe('property and configuration', () => {
   it('round-trips .wskprops, keeping lines it does not own', async () => {
     const c = cliEnv();

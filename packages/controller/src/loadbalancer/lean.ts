@@ -3,7 +3,7 @@
  * the same messages a distributed deployment sends over Kafka. It keeps the count of activations in
  * flight per namespace (the concurrency throttle reads it) and frees it on the completion ack.
  */
-import { Topics, encode, type ActivationMessage, type MessageBus } from '@whirl/core';
+import { Topics, type ActivationMessage, type MessageBus } from '@whirl/core';
 
 /** What the balancer needs to know about the action being placed. */
 export interface PublishOptions {

@@ -40,7 +40,6 @@ import { randomInt } from 'node:crypto';
 import {
   ServiceUnavailableError,
   Topics,
-  encode,
   type ActivationMessage,
   type MessageBus,
   type PendingActivation,
