@@ -65,7 +65,8 @@ export function describeEntityStoreContract(name: string, make: () => Promise<St
       await store.create(action('guest', 'thing', 1));
       await expect(store.create(action('guest', 'thing', 2))).rejects.toThrow(ConflictError);
       await expect(store.create(trigger('guest', 'thing', 2))).rejects.toMatchObject({
-        code: 'CONFLICT',
+        code: 'ENTITY_EXISTS',
+        statusCode: 409,
         message: 'resource already exists',
       });
       expect((await store.get('guest/thing'))?.doc.entityType).toBe('action');
@@ -75,7 +76,8 @@ export function describeEntityStoreContract(name: string, make: () => Promise<St
       const first = await store.create(trigger('guest', 't', 1));
       const second = await store.update(trigger('guest', 't', 2), first.rev);
       await expect(store.update(trigger('guest', 't', 3), first.rev)).rejects.toMatchObject({
-        code: 'CONFLICT',
+        code: 'CONCURRENT_MODIFICATION',
+        statusCode: 409,
         message: 'Concurrent modification to resource detected.',
       });
       await expect(store.delete('guest/t', first.rev)).rejects.toThrow(ConflictError);
