@@ -24,9 +24,9 @@ import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { getTyped, ownNamespace, requireTyped, resolveAction } from '../resolve.js';
 import { refId, statusOf, updateTriggerRules, type Ref, type Status } from '../rules/trigger-rules.js';
-import { NameParams, NsParams, OverwriteQuery, entityResponses, listQuery } from './schemas.js';
+import { ownListRoute } from './listing.js';
+import { NameParams, OverwriteQuery, entityResponses } from './schemas.js';
 
-const ListQuery = listQuery('rules');
 const StateBody = z.object({
   status: checkedField((status) => {
     if (status !== 'active' && status !== 'inactive') {
@@ -40,14 +40,7 @@ const tags = ['rules'];
 export async function ruleRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/rules';
 
-  const listDoc = { summary: 'List rules', tags, responses: { ...entityResponses.list('rules'), 403: 'The namespace is not yours.' } };
-  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    const { limit, skip } = req.query;
-    if (req.query.count) return { rules: await ctx.entities.count({ entityType: 'rule', namespace: ns }) };
-    const docs = (await ctx.entities.list({ entityType: 'rule', namespace: ns, limit, skip })) as WhiskRule[];
-    return docs.map((r) => renderRule(r));
-  });
+  ownListRoute(app, ctx, { base, entityType: 'rule', collection: 'rules', tags, render: (r) => renderRule(r) });
 
   const getDoc = { summary: 'Get a rule with its status', tags, responses: entityResponses.get('rule') };
   app.get<{ Params: { ns: string; name: string } }>(`${base}/:name`, { schema: { params: NameParams }, config: { doc: getDoc } }, async (req) => {

@@ -23,29 +23,21 @@ import { checkEntitySizes } from '../action-doc.js';
 import { identityOf, type Ctx } from '../context.js';
 import { getTyped, ownNamespace, requireTyped } from '../resolve.js';
 import { fireTrigger } from '../triggers/fire.js';
-import { NameParams, NsParams, OverwriteQuery, entityResponses, jsonObjectBody, listQuery } from './schemas.js';
+import { ownListRoute } from './listing.js';
+import { NameParams, OverwriteQuery, entityResponses, jsonObjectBody } from './schemas.js';
 
-const ListQuery = listQuery('triggers');
 const FireBody = jsonObjectBody('The event: parameters passed to every rule’s action.', 'The request content was malformed: the event payload must be a JSON object.');
 const tags = ['triggers'];
 
 export async function triggerRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const base = '/api/v1/namespaces/:ns/triggers';
 
-  const listDoc = { summary: 'List triggers', tags, responses: { ...entityResponses.list('triggers'), 403: 'The namespace is not yours.' } };
-  app.get<{ Params: { ns: string }; Querystring: z.output<typeof ListQuery> }>(base, { schema: { params: NsParams, querystring: ListQuery }, config: { doc: listDoc } }, async (req) => {
-    const ns = ownNamespace(identityOf(req), req.params.ns);
-    const { limit, skip } = req.query;
-    if (req.query.count) return { triggers: await ctx.entities.count({ entityType: 'trigger', namespace: ns }) };
-    const docs = (await ctx.entities.list({ entityType: 'trigger', namespace: ns, limit, skip })) as WhiskTrigger[];
-    return docs.map((t) => ({
-      namespace: t.namespace,
-      name: t.name,
-      version: t.version,
-      publish: t.publish,
-      annotations: t.annotations,
-      updated: t.updated,
-    }));
+  ownListRoute(app, ctx, {
+    base,
+    entityType: 'trigger',
+    collection: 'triggers',
+    tags,
+    render: (t) => ({ namespace: t.namespace, name: t.name, version: t.version, publish: t.publish, annotations: t.annotations, updated: t.updated }),
   });
 
   const getDoc = { summary: 'Get a trigger', tags, responses: entityResponses.get('trigger') };
