@@ -16,7 +16,8 @@
  * invoker inside a container without the host's /sys/fs/cgroup) there is no meter and activations
  * simply carry no usage annotations.
  */
-import { readFile, writeFile, open, access, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResourceUsage, UsageMeter } from '@whirl/core';
 
@@ -100,15 +101,18 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function readNumber(file: string): Promise<number> {
-  const n = Number((await readFile(file, 'utf8')).trim());
+// The per-activation reads below are synchronous on purpose: cgroupfs files live in kernel memory and
+// answer in microseconds, while each fs.promises call costs a thread-pool round trip and handle
+// objects: the warm-path profile had this meter's promise-based reads at ~0.3 ms of CPU per invoke.
+function readNumber(file: string): number {
+  const n = Number(readFileSync(file, 'utf8').trim());
   if (!Number.isFinite(n)) throw new Error(`${file} does not hold a number`);
   return n;
 }
 
-async function cpuNs(loc: CgroupLocation): Promise<number> {
+function cpuNs(loc: CgroupLocation): number {
   if (loc.version === 1) return readNumber(path.join(loc.cpuacctDir, 'cpuacct.usage'));
-  const stat = await readFile(path.join(loc.dir, 'cpu.stat'), 'utf8');
+  const stat = readFileSync(path.join(loc.dir, 'cpu.stat'), 'utf8');
   const m = /^usage_usec (\d+)$/m.exec(stat);
   if (!m) throw new Error('cpu.stat has no usage_usec');
   return Number(m[1]) * 1000;
@@ -116,66 +120,75 @@ async function cpuNs(loc: CgroupLocation): Promise<number> {
 
 /** Starts a meter on a located cgroup. */
 export async function startCgroupMeter(loc: CgroupLocation): Promise<UsageMeter> {
-  const cpuStarting = cpuNs(loc);
-  // Awaited below, after the reset; until then a rejection must not count as unhandled.
-  cpuStarting.catch(() => undefined);
+  const cpuStart = cpuNs(loc);
   const currentFile = loc.version === 1 ? path.join(loc.memoryDir, 'memory.usage_in_bytes') : path.join(loc.dir, 'memory.current');
-  let peakReader: (() => Promise<number>) | undefined;
-  let handle: FileHandle | undefined;
+  let peakReader: (() => number) | undefined;
+  let fd: number | undefined;
   if (loc.version === 1) {
     const file = path.join(loc.memoryDir, 'memory.max_usage_in_bytes');
     try {
-      await writeFile(file, '0');
+      writeFileSync(file, '0');
       peakReader = () => readNumber(file);
     } catch {
       // Read-only cgroupfs: sample instead.
     }
   } else {
     try {
-      handle = await open(path.join(loc.dir, 'memory.peak'), 'r+');
-      await handle.write('reset\n', 0);
-      const h = handle;
-      peakReader = async () => {
+      fd = openSync(path.join(loc.dir, 'memory.peak'), 'r+');
+      writeSync(fd, 'reset\n', 0);
+      const peakFd = fd;
+      peakReader = () => {
         const buf = Buffer.alloc(64);
-        const { bytesRead } = await h.read(buf, 0, buf.length, 0);
+        const bytesRead = readSync(peakFd, buf, 0, buf.length, 0);
         const n = Number(buf.subarray(0, bytesRead).toString('utf8').trim());
         if (!Number.isFinite(n)) throw new Error('memory.peak does not hold a number');
         return n;
       };
     } catch {
-      await handle?.close().catch(() => undefined);
-      handle = undefined;
+      if (fd !== undefined) closeQuietly(fd);
+      fd = undefined;
     }
   }
-  const cpuStart = await cpuStarting;
   let sampled = 0;
   let sampler: NodeJS.Timeout | undefined;
-  const sample = async (): Promise<void> => {
+  const sample = (): void => {
     try {
-      sampled = Math.max(sampled, await readNumber(currentFile));
+      sampled = Math.max(sampled, readNumber(currentFile));
     } catch {
       // The container is going away; what was seen so far stands.
     }
   };
   if (!peakReader) {
-    await sample();
-    sampler = setInterval(() => void sample(), SAMPLE_MS);
+    sample();
+    sampler = setInterval(sample, SAMPLE_MS);
     sampler.unref();
   }
   return {
     async stop(): Promise<ResourceUsage | undefined> {
       clearInterval(sampler);
       try {
-        // Read together: this sits between the action's answer and its caller.
-        const [peak, cpu] = await Promise.all([peakReader ? peakReader() : sample().then(() => sampled), cpuNs(loc)]);
-        return { memoryPeakBytes: peak, cpuNs: Math.max(0, cpu - cpuStart) };
+        let peak: number;
+        if (peakReader) peak = peakReader();
+        else {
+          sample();
+          peak = sampled;
+        }
+        return { memoryPeakBytes: peak, cpuNs: Math.max(0, cpuNs(loc) - cpuStart) };
       } catch {
         return undefined;
       } finally {
-        await handle?.close().catch(() => undefined);
+        if (fd !== undefined) closeQuietly(fd);
       }
     },
   };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already gone with its cgroup.
+  }
 }
 
 /**
