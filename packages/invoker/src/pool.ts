@@ -24,17 +24,17 @@
  *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
  * A container whose activation ended in a developer or whisk error is destroyed, never reused. A
  * taken stem cell is refilled as soon as its activation has answered (at most a second later): a
- * container start beside the taken cell's /init and /run would compete with them for the CPU; a kind with a `reactive` configuration keeps
- * `increment × ⌊cold starts in the last ttl / threshold⌋` of them (within minCount..maxCount, and
- * initialCount during the first ttl), counting the cold starts no stem cell could serve, and removes
- * the ones unused for a ttl beyond that count.
+ * container start beside the taken cell's /init and /run would compete with them for the CPU. A kind
+ * with a `reactive` configuration keeps `increment × ⌊cold starts in the last ttl / threshold⌋` of
+ * them (within minCount..maxCount, and initialCount during the first ttl), counting the cold starts
+ * no stem cell could serve, and removes the ones unused for a ttl beyond that count.
  *
  * Worked example. Budget 1024 MB, actions of 256 MB, two stem cells of nodejs:20/256 MB (stem cells do
  * not count against the budget until taken). Invoke A: no warm container, takes stem cell #1 (256 MB
- * used); its refill starts once A has answered. Invoke B while A runs: takes stem cell #2 (512 MB). A finishes: its container
- * is ready, warm for A. Invoke A again: warm hit, no /init. Five more distinct actions arrive at once:
- * C and D start cold (1024 MB used), E, F, G wait in the buffer; when A's container idles and a job is
- * waiting, the head job evicts it (LRU) and starts cold.
+ * used); its refill starts once A has answered. Invoke B while A runs: takes stem cell #2 (512 MB).
+ * A finishes: its container is ready, warm for A. Invoke A again: warm hit, no /init. Five more
+ * distinct actions arrive at once: C and D start cold (1024 MB used), E, F, G wait in the buffer;
+ * when A's container idles and a job is waiting, the head job evicts it (LRU) and starts cold.
  *
  * Worked example, hybrid keep-alive. Action T is a timer firing every 10 minutes, running 1 s. After
  * five idle times of 9 min 59 s (all in histogram bin 9), each end yields prewarm window 8.1 min
