@@ -1,5 +1,5 @@
 /** Actions: the list, the editor (create/edit), invoke, delete, and a sequence's steps. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { annotation, ApiError, type Api, fromKeyValues, parseJsonObject, request, toKeyValues, type Action, type Activation, type KeyValue } from '../api.js';
 import { CodeEditor } from '../editor.js';
 import { ConfirmButton, ErrorText, fmtMs, go, Heading, href, Json, Logs, useApi } from '../ui.js';
@@ -178,7 +178,12 @@ function ActionEditor({ action, onSaved }: { action: Action | undefined; onSaved
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [reset, setReset] = useState(0);
+  // Reset the form when another version of the action is shown, not on mount: the state above already
+  // holds it, and an effect that ran after the first paint would wipe what was typed meanwhile.
+  const shownVersion = useRef(action?.version);
   useEffect(() => {
+    if (shownVersion.current === action?.version) return;
+    shownVersion.current = action?.version;
     setForm(formOf(action));
     setReset((n) => n + 1);
   }, [action?.version]);
