@@ -14,7 +14,7 @@ const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  // The whole group, even when its leader has exited: a broken stop leaves tsx and node behind in it.
+  // The whole group, even when its leader has exited: a broken stop leaves node behind in it.
   for (const c of children.splice(0)) {
     try {
       if (c.pid) process.kill(-c.pid, 'SIGKILL');
@@ -68,7 +68,7 @@ describe('pnpm start', () => {
 
   it('prints the no-Docker warning once on a terminal, and Ctrl-C there stops it with 0', async () => {
     // script(1) gives the process a real pseudo-terminal; ^C typed into it is the terminal's SIGINT
-    // to the foreground process group (pnpm, tsx and node), as when a user presses Ctrl-C.
+    // to the foreground process group (pnpm and node), as when a user presses Ctrl-C.
     const cmd = `pnpm start -- --port 0 --data-dir ${dataDir()} --containers process`;
     const p = launch('script', ['-qefc', cmd, '/dev/null'], { WHIRL_PREWARM: 'false', TERM: 'dumb' });
     await until('the APIHOST line', () => p.output().includes('APIHOST='), p.output, p.exited);

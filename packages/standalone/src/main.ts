@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     void s.removeContainers().finally(() => process.exit(1));
   };
   const shutdown = (sig: string): void => {
-    // Ctrl-C reaches the whole process group, and tsx relays it too: one stop, however many signals.
+    // Ctrl-C reaches the whole process group (pnpm and node): one stop, however many signals.
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${sig}: stopping (removing containers)...\n`);
