@@ -57,6 +57,8 @@ export interface ActivationStore {
   /** Upserts records (the invoker batches them). */
   put(records: readonly ActivationRecord[]): Promise<void>;
   get(namespace: string, activationId: string): Promise<ActivationRecord | undefined>;
+  /** Which of these have no record (in the order given): one query however many are asked about. */
+  missing(keys: readonly { namespace: string; activationId: string }[]): Promise<{ namespace: string; activationId: string }[]>;
   /** Newest `start` first. */
   list(q: ActivationListQuery): Promise<ActivationRecord[]>;
   count(q: Omit<ActivationListQuery, 'limit' | 'skip'>): Promise<number>;
@@ -116,6 +118,11 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+export interface SubscribeOptions {
+  /** How many handlers of this subscription may run at once (default 1: one at a time). */
+  maxInFlight?: number;
+}
+
 export interface MessageBus {
   ensureTopics(topics: readonly string[]): Promise<void>;
   publish(topic: string, value: BusValue): Promise<void>;
@@ -124,8 +131,14 @@ export interface MessageBus {
    * `group` (each group sees every message). Handlers run one at a time per subscription, in order;
    * a message counts as consumed when its handler resolves. A handler that throws does not stop
    * delivery (the bus logs and moves on).
+   *
+   * With `maxInFlight` above 1, handlers are started in order without waiting for the previous one,
+   * up to that many at once; a group that loses such a subscriber (a crash, a close) is handed again
+   * at least every message whose handler had not resolved (Kafka: everything from the oldest one on,
+   * since its position is one offset). Closing such a subscription stops new deliveries and does not
+   * wait for running handlers: their messages are the next owner's, and may be handled twice.
    */
-  subscribe(topic: string, group: string, handler: (msg: BusMessage) => Promise<void>): Promise<Subscription>;
+  subscribe(topic: string, group: string, handler: (msg: BusMessage) => Promise<void>, options?: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
 }
 

@@ -194,6 +194,67 @@ export function describeMessageBusContract(name: string, make: () => Promise<Bus
       expect(seen).toEqual(['slow']);
     });
 
+    it('runs up to maxInFlight handlers at once, started in publish order', async () => {
+      let active = 0;
+      let maxActive = 0;
+      const started: string[] = [];
+      const gates: (() => void)[] = [];
+      await bus.subscribe(
+        't',
+        'g',
+        async (m) => {
+          started.push(m.value.toString());
+          active++;
+          maxActive = Math.max(maxActive, active);
+          await new Promise<void>((r) => gates.push(r));
+          active--;
+        },
+        { maxInFlight: 4 },
+      );
+      for (const v of range(10)) await bus.publish('t', v);
+      // Four start without any of them resolving; the fifth waits for a free slot.
+      await eventually(() => expect(started).toEqual(range(4)));
+      await settle(300);
+      expect(started).toHaveLength(4);
+      // Resolving out of order frees slots just the same.
+      gates.splice(2, 1)[0]!();
+      await eventually(() => expect(started).toHaveLength(5));
+      for (;;) {
+        if (started.length === 10 && active === 0) break;
+        gates.shift()?.();
+        await settle(5);
+      }
+      expect(started).toEqual(range(10));
+      expect(maxActive).toBe(4);
+    });
+
+    it('hands a concurrent subscription\'s unresolved messages to the group\'s next subscriber after a close', async () => {
+      const first: string[] = [];
+      const sub = await bus.subscribe(
+        't',
+        'g',
+        async (m) => {
+          const v = m.value.toString();
+          first.push(v);
+          // m1 never resolves: its handler is still running when the subscription closes.
+          if (v === 'm1') await new Promise(() => undefined);
+        },
+        { maxInFlight: 8 },
+      );
+      for (const v of range(3)) await bus.publish('t', v);
+      await eventually(() => expect(first).toEqual(range(3)));
+      await settle(h.redeliversOnRebalance ? 1_500 : 50);
+      // Close does not wait for m1's handler.
+      await sub.close();
+      const second = collector();
+      await bus.subscribe('t', 'g', second.handler, { maxInFlight: 8 });
+      await bus.publish('t', 'm3');
+      await eventually(() => expect(second.seen).toContain('m3'));
+      // m1 comes again (Kafka: from m1 on, its one-offset position); m0, resolved before it, does not.
+      expect(second.seen).toContain('m1');
+      expect(second.seen).not.toContain('m0');
+    });
+
     it('delivers 10 000 messages, all in order', async () => {
       const n = 10_000;
       let count = 0;

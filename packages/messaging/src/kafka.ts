@@ -15,7 +15,7 @@ import {
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
-import { ServiceUnavailableError, busBytes, retryWithBackoff, type BusMessage, type BusValue, type MessageBus, type Subscription } from '@whirl/core';
+import { ServiceUnavailableError, busBytes, retryWithBackoff, type BusMessage, type BusValue, type MessageBus, type SubscribeOptions, type Subscription } from '@whirl/core';
 import { stderrBusLogger, type BusLogger } from './logger.js';
 
 /** Where the bus's warnings and kafkajs's own log lines go instead of the console. */
@@ -141,6 +141,112 @@ function unavailable(what: string, err: unknown): ServiceUnavailableError {
   return e;
 }
 
+/**
+ * The commit position of one partition of a concurrent subscription: the offset of the oldest message
+ * whose handler has not resolved (or the one after the newest, when all have). Offsets arrive in
+ * order, handlers resolve in any order.
+ */
+class PartitionWatermark {
+  private readonly offsets: bigint[] = [];
+  private readonly done = new Set<bigint>();
+  private head = 0;
+  private next: bigint | undefined;
+
+  started(offset: bigint): void {
+    this.offsets.push(offset);
+    this.next = offset + 1n;
+  }
+
+  resolved(offset: bigint): void {
+    this.done.add(offset);
+    while (this.head < this.offsets.length && this.done.delete(this.offsets[this.head]!)) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The offset to commit, undefined before the first message. */
+  position(): bigint | undefined {
+    return this.head < this.offsets.length ? this.offsets[this.head] : this.next;
+  }
+}
+
+/**
+ * Delivery for `maxInFlight` > 1: handlers start in order without waiting for each other, the topic
+ * is paused while `maxInFlight` run, and each partition's watermark is committed by hand (at most
+ * every 500 ms and on close), never past a message whose handler is still running.
+ */
+class ConcurrentDelivery {
+  private readonly marks = new Map<number, PartitionWatermark>();
+  private readonly committed = new Map<number, bigint>();
+  private running = 0;
+  private paused = false;
+  private commitTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly wireTopic: string,
+    private readonly maxInFlight: number,
+    private readonly logger: BusLogger,
+  ) {}
+
+  start(partition: number, offset: string, run: () => Promise<void>): void {
+    let mark = this.marks.get(partition);
+    if (!mark) this.marks.set(partition, (mark = new PartitionWatermark()));
+    const at = BigInt(offset);
+    mark.started(at);
+    this.running++;
+    if (this.running >= this.maxInFlight && !this.paused) {
+      this.paused = true;
+      this.consumer.pause([{ topic: this.wireTopic }]);
+    }
+    void run().then(() => {
+      mark.resolved(at);
+      this.running--;
+      if (this.paused && this.running < this.maxInFlight) {
+        this.paused = false;
+        this.consumer.resume([{ topic: this.wireTopic }]);
+      }
+      if (!this.commitTimer) {
+        this.commitTimer = setTimeout(() => void this.commit(), 500);
+        this.commitTimer.unref();
+      }
+    });
+  }
+
+  /** After a rebalance: partitions that went to another member are its to commit now. */
+  assigned(partitions: readonly number[]): void {
+    const kept = new Set(partitions);
+    for (const p of [...this.marks.keys()]) {
+      if (!kept.has(p)) {
+        this.marks.delete(p);
+        this.committed.delete(p);
+      }
+    }
+  }
+
+  async commit(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [partition, mark] of this.marks) {
+      const at = mark.position();
+      if (at === undefined || this.committed.get(partition) === at) continue;
+      offsets.push({ topic: this.wireTopic, partition, offset: at.toString() });
+    }
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+      for (const o of offsets) this.committed.set(o.partition, BigInt(o.offset));
+    } catch (err) {
+      // A partition moved to another member (or the broker is away): that member resumes from the
+      // last commit that did succeed, and handles the rest again.
+      this.logger.warn({ err, topic: this.wireTopic }, 'could not commit the positions of a concurrent subscription');
+    }
+  }
+}
+
 class KafkaSubscription implements Subscription {
   private closing: Promise<void> | undefined;
   private inFlight: Promise<void> | undefined;
@@ -168,9 +274,14 @@ class KafkaSubscription implements Subscription {
     }
   }
 
+  /** Set for a concurrent subscription (replaced with its consumer). */
+  concurrent: ConcurrentDelivery | undefined;
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.onClose(this);
+      // Where the running handlers stand, before leaving: the next owner starts there.
+      await this.concurrent?.commit();
       // disconnect() stops the fetch loop synchronously, lets the running handler finish, commits
       // what was handled and leaves the group, so the group's other members take over at once.
       const stopping = this.consumer?.disconnect();
@@ -283,7 +394,7 @@ export class KafkaMessageBus implements MessageBus {
     return out;
   }
 
-  async subscribe(topic: string, group: string, handler: Handler): Promise<Subscription> {
+  async subscribe(topic: string, group: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
     await this.ensureTopics([topic]);
     const wireTopic = this.wire(topic);
@@ -295,7 +406,7 @@ export class KafkaMessageBus implements MessageBus {
     const sub = new KafkaSubscription(topic, group, (s) => this.subscriptions.delete(s));
     this.subscriptions.add(sub);
     try {
-      await this.startConsumer(sub, topic, group, handler, starts);
+      await this.startConsumer(sub, topic, group, handler, starts, options.maxInFlight ?? 1);
     } catch (err) {
       await sub.close().catch(() => undefined);
       throw unavailable(`subscribe to ${topic}`, err);
@@ -303,7 +414,7 @@ export class KafkaMessageBus implements MessageBus {
     return sub;
   }
 
-  private async startConsumer(sub: KafkaSubscription, topic: string, group: string, handler: Handler, starts: Map<number, string>): Promise<void> {
+  private async startConsumer(sub: KafkaSubscription, topic: string, group: string, handler: Handler, starts: Map<number, string>, maxInFlight: number): Promise<void> {
     const wireTopic = this.wire(topic);
     const groupId = this.wire(`${topic}.${group}`);
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: true, retry: this.retry, ...CONSUMER_TUNING });
@@ -337,7 +448,7 @@ export class KafkaMessageBus implements MessageBus {
       if (restart || sub.isClosing || this.closed) return;
       void (async () => {
         await consumer.disconnect().catch(() => undefined);
-        await retryWithBackoff(() => this.startConsumer(sub, topic, group, handler, new Map()), {
+        await retryWithBackoff(() => this.startConsumer(sub, topic, group, handler, new Map(), maxInFlight), {
           initialMs: 250,
           maxMs: 5_000,
           stopped: () => sub.isClosing || this.closed,
@@ -348,13 +459,23 @@ export class KafkaMessageBus implements MessageBus {
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: wireTopic, fromBeginning: false });
-      await consumer.run({
-        // Resolved offsets are committed at the end of every fetched batch, on rebalance and on
-        // close; the interval bounds the replay after a crash in the middle of a long batch.
-        autoCommit: true,
-        autoCommitInterval: 1_000,
-        eachMessage: (payload) => sub.deliver(() => this.handle(topic, group, handler, payload)),
-      });
+      if (maxInFlight > 1) {
+        const delivery = new ConcurrentDelivery(consumer, wireTopic, maxInFlight, this.logger);
+        sub.concurrent = delivery;
+        consumer.on(consumer.events.GROUP_JOIN, (e) => delivery.assigned(e.payload.memberAssignment[wireTopic] ?? []));
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async (payload) => delivery.start(payload.partition, payload.message.offset, () => this.handle(topic, group, handler, payload)),
+        });
+      } else {
+        await consumer.run({
+          // Resolved offsets are committed at the end of every fetched batch, on rebalance and on
+          // close; the interval bounds the replay after a crash in the middle of a long batch.
+          autoCommit: true,
+          autoCommitInterval: 1_000,
+          eachMessage: (payload) => sub.deliver(() => this.handle(topic, group, handler, payload)),
+        });
+      }
       const pinned = await joined;
       // Until the pin is committed, another member joining now would pin (and seek) again, and a
       // restart of this group would start at the end and lose what was published in between.

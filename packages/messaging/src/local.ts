@@ -3,7 +3,7 @@
  * tests. Publishing only appends to queues and schedules a microtask, because it sits on the invoke
  * hot path.
  */
-import type { BusMessage, BusValue, MessageBus, Subscription } from '@whirl/core';
+import type { BusMessage, BusValue, MessageBus, SubscribeOptions, Subscription } from '@whirl/core';
 import { stderrBusLogger, type BusLogger } from './logger.js';
 
 // Its old home; callers (and local.test.ts) still find it here.
@@ -109,11 +109,15 @@ class LocalSubscription implements Subscription {
   private readonly queue = new Fifo<BusMessage>();
   private running: Promise<void> | undefined;
   private closed = false;
+  /** Messages whose handlers are running (concurrent subscriptions only), handed back on close. */
+  private readonly handling = new Set<BusMessage>();
+  private slotFreed: (() => void) | undefined;
 
   constructor(
     private readonly group: Group,
     private readonly handler: Handler,
     private readonly logger: BusLogger,
+    private readonly maxInFlight = 1,
   ) {}
 
   enqueue(msg: BusMessage): void {
@@ -124,14 +128,30 @@ class LocalSubscription implements Subscription {
 
   private async run(): Promise<void> {
     for (let msg = this.nextMessage(); msg !== undefined; msg = this.nextMessage()) {
-      try {
-        await this.handler(msg);
-      } catch (err) {
-        this.logger.warn({ err, topic: this.group.topic, group: this.group.name }, 'message handler failed');
+      if (this.maxInFlight <= 1) {
+        await this.handle(msg);
+        continue;
       }
+      this.handling.add(msg);
+      const m = msg;
+      void this.handle(m).then(() => {
+        this.handling.delete(m);
+        const freed = this.slotFreed;
+        this.slotFreed = undefined;
+        freed?.();
+      });
+      while (this.handling.size >= this.maxInFlight && !this.closed) await new Promise<void>((r) => (this.slotFreed = r));
     }
     // No await between the empty check and this reset, so an enqueue cannot slip in unnoticed.
     this.running = undefined;
+  }
+
+  private async handle(msg: BusMessage): Promise<void> {
+    try {
+      await this.handler(msg);
+    } catch (err) {
+      this.logger.warn({ err, topic: this.group.topic, group: this.group.name }, 'message handler failed');
+    }
   }
 
   private nextMessage(): BusMessage | undefined {
@@ -141,7 +161,13 @@ class LocalSubscription implements Subscription {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.group.remove(this, this.queue.drain());
+      // Unresolved handlers' messages go back first, ahead of the undelivered ones, in their order.
+      const unresolved = [...this.handling];
+      this.handling.clear();
+      this.group.remove(this, [...unresolved, ...this.queue.drain()]);
+      const freed = this.slotFreed;
+      this.slotFreed = undefined;
+      freed?.();
     }
     await this.running;
   }
@@ -173,7 +199,7 @@ export class LocalMessageBus implements MessageBus {
     for (const g of groups.values()) g.deliver(msg);
   }
 
-  async subscribe(topic: string, group: string, handler: Handler): Promise<Subscription> {
+  async subscribe(topic: string, group: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
     const groups = this.topic(topic);
     let g = groups.get(group);
@@ -181,7 +207,7 @@ export class LocalMessageBus implements MessageBus {
       g = new Group(topic, group, this);
       groups.set(group, g);
     }
-    const sub = new LocalSubscription(g, handler, this.logger);
+    const sub = new LocalSubscription(g, handler, this.logger, options.maxInFlight);
     this.subscriptions.add(sub);
     g.add(sub);
     return {
