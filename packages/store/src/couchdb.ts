@@ -482,6 +482,12 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
     return (await this.fetch(`${namespace}/${activationId}`))?.record;
   }
 
+  async missing(keys: readonly { namespace: string; activationId: string }[]): Promise<{ namespace: string; activationId: string }[]> {
+    if (keys.length === 0) return [];
+    const revs = await this.currentRevs(keys.map((k) => `${k.namespace}/${k.activationId}`));
+    return keys.filter((k) => !revs.has(`${k.namespace}/${k.activationId}`)).map((k) => ({ namespace: k.namespace, activationId: k.activationId }));
+  }
+
   async list(q: ActivationListQuery): Promise<ActivationRecord[]> {
     const { view, params } = activationRange(q);
     const res = await this.view<null>(view, { ...params, reduce: false, include_docs: true, limit: q.limit, skip: q.skip });

@@ -506,6 +506,21 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     return row ? (JSON.parse(row.body) as ActivationRecord) : undefined;
   }
 
+  async missing(keys: readonly { namespace: string; activationId: string }[]): Promise<{ namespace: string; activationId: string }[]> {
+    const out: { namespace: string; activationId: string }[] = [];
+    // Chunks below SQLite's bound-parameter limit.
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const ids = chunk.map((k) => `${k.namespace}/${k.activationId}`);
+      const rows = this.db.prepare<string[], { doc_id: string }>(`SELECT doc_id FROM activations WHERE doc_id IN (${ids.map(() => '?').join(',')})`).all(...ids);
+      const present = new Set(rows.map((r) => r.doc_id));
+      chunk.forEach((k, j) => {
+        if (!present.has(ids[j]!)) out.push({ namespace: k.namespace, activationId: k.activationId });
+      });
+    }
+    return out;
+  }
+
   async list(q: ActivationListQuery): Promise<ActivationRecord[]> {
     const since = q.since ?? MIN_TIME;
     const upto = q.upto ?? MAX_TIME;

@@ -43,6 +43,24 @@ export function describeActivationStoreContract(name: string, make: () => Promis
       await store.put([]);
     });
 
+    it('tells which activations have no record, in the order asked, one namespace apart from another', async () => {
+      const a = activation('guest', 'hello', 1000, { path: 'guest/hello' });
+      const b = activation('other', 'hello', 2000, { path: 'other/hello' });
+      await store.put([a, b]);
+      expect(await store.missing([])).toEqual([]);
+      const asked = [
+        { namespace: 'guest', activationId: 'nosuch1' },
+        { namespace: 'guest', activationId: a.activationId },
+        { namespace: 'guest', activationId: b.activationId },
+        { namespace: 'other', activationId: b.activationId },
+        { namespace: 'other', activationId: 'nosuch2' },
+      ];
+      expect(await store.missing(asked)).toEqual([asked[0], asked[2], asked[4]]);
+      // More keys than one query takes at once.
+      const many = Array.from({ length: 1_200 }, (_, i) => ({ namespace: 'guest', activationId: `x${i}` }));
+      expect(await store.missing([...many, { namespace: 'guest', activationId: a.activationId }])).toEqual(many);
+    });
+
     it('names the namespaces that have records', async () => {
       expect(await store.namespaces()).toEqual([]);
       await store.put([activation('b', 'x', 1), activation('a', 'x', 2), activation('b', 'y', 3), activation('c/pkg', 'z', 4)]);
