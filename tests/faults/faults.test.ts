@@ -79,6 +79,12 @@ describe.skipIf(!dockerUp)('distributed tier under faults', () => {
       limits: { memory: 128, timeout: 10_000 },
     });
     expect(put.status).toBe(200);
+    // Long enough that a dozen are in flight at any moment: some are always caught by a kill.
+    const slow = await call(d, 'PUT', '/api/v1/namespaces/_/actions/slow?overwrite=true', {
+      exec: { kind: 'nodejs:20', code: 'function main(p) { return new Promise((r) => setTimeout(() => r({ ok: true }), 3000)); }' },
+      limits: { memory: 128, timeout: 10_000 },
+    });
+    expect(slow.status).toBe(200);
     expect(await recovery(target, 'steady')).toBeLessThan(120);
   }, 600_000);
   afterAll(async () => {
@@ -88,11 +94,11 @@ describe.skipIf(!dockerUp)('distributed tier under faults', () => {
     for (const c of list.filter((c) => (c.Labels['whirl.owner'] ?? '').startsWith(d?.prefix ?? '\0'))) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   }, 300_000);
 
-  /** Load for `loadMs`, with `fault` run 2 s in; `restore` is timed for the recovery figure. */
-  async function scenario(name: string, fault: () => Promise<void>, restore: () => Promise<void>, outageMs: number): Promise<void> {
+  /** Load of `action` for the outage and 12 s more, with `fault` run 2 s in; `restore` is timed for the recovery figure. */
+  async function scenario(name: string, fault: () => Promise<void>, restore: () => Promise<void>, outageMs: number, action = 'steady'): Promise<void> {
     const intervalMs = 250;
     const count = Math.ceil((outageMs + 12_000) / intervalMs);
-    const load = steadyLoad(target, 'steady', count, intervalMs);
+    const load = steadyLoad(target, action, count, intervalMs);
     await new Promise((r) => setTimeout(r, 2_000));
     await fault();
     await new Promise((r) => setTimeout(r, outageMs));
@@ -102,6 +108,13 @@ describe.skipIf(!dockerUp)('distributed tier under faults', () => {
     const ids = outcomes.flatMap((o) => (o.activationId ? [o.activationId] : []));
     const missing = await unreadable(target, ids, 90_000);
     judge(name, outcomes, missing, recoverySeconds);
+    // How many of those records the ledger wrote (its reason names the overdue record).
+    let byLedger = 0;
+    for (const id of ids) {
+      const r = await call(d, 'GET', `/api/v1/namespaces/_/activations/${id}`);
+      if (/before it was overdue/.test(JSON.stringify(r.body))) byLedger++;
+    }
+    process.stdout.write(`${JSON.stringify({ fault: { scenario: name, recordedByLedger: byLedger } })}\n`);
   }
 
   it('an invoker SIGKILLed and restarted', async () => {
@@ -110,6 +123,19 @@ describe.skipIf(!dockerUp)('distributed tier under faults', () => {
 
   it('a controller SIGKILLed and restarted (nginx fails over)', async () => {
     await scenario('controller SIGKILL', () => d.stopController(0, 'SIGKILL'), () => d.startController(0), 0);
+  });
+
+  it('a controller and both invokers SIGKILLed together (the ledger records what they held), and restarted', async () => {
+    // Activations accepted by controller 0 and running on an invoker when all three die: no forced
+    // completion will come from controller 0, and the invokers do not run them again; controller 1's
+    // ledger of the invoker topics is what records them.
+    await scenario(
+      'controller + invokers SIGKILL',
+      () => Promise.all([d.stopController(0, 'SIGKILL'), d.stopInvoker(0, 'SIGKILL'), d.stopInvoker(1, 'SIGKILL')]).then(() => undefined),
+      () => Promise.all([d.startController(0), d.startInvoker(0), d.startInvoker(1)]).then(() => undefined),
+      3_000,
+      'slow',
+    );
   });
 
   it('Kafka stopped for 30 s', async () => {

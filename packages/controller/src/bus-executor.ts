@@ -86,6 +86,7 @@ export class BusExecutor implements Executor {
       },
       content: merged,
       initArgs,
+      timeoutMs: a.limits.timeout,
       ...(req.cause !== undefined ? { cause: req.cause } : {}),
       ...(req.annotations !== undefined ? { annotations: req.annotations } : {}),
     };
@@ -97,8 +98,9 @@ export class BusExecutor implements Executor {
     const journalKey = { namespace: msg.user.namespace, activationId };
     await this.deps.journal?.begin(pendingActivation(req, activationId));
     const waiting = req.blocking ? this.deps.waiter.register(activationId, req.waitMs) : undefined;
+    let published;
     try {
-      await this.deps.lb.publish(msg, { memoryMB: a.limits.memory, timeoutMs: a.limits.timeout, blackbox: a.exec.kind === 'blackbox' });
+      published = await this.deps.lb.publish(msg, { memoryMB: a.limits.memory, timeoutMs: a.limits.timeout, blackbox: a.exec.kind === 'blackbox' });
     } catch (e) {
       // Not published: the caller gets an error and no id, so nothing is owed.
       this.deps.waiter.cancel(activationId);
@@ -107,6 +109,10 @@ export class BusExecutor implements Executor {
     }
     if (!waiting) return { activationId };
     const record = await waiting;
+    // The id leaves with the result only once the activation is in the durable log (the direct
+    // channel ran it ahead of its bus copy): if this controller and the invoker both die now, the
+    // other controllers' ledger still finds it there. Usually long done by the time a result comes.
+    await published.logged;
     if (record) return { activationId, record };
     // The ack may have been missed while the record was stored; one read settles it.
     const stored = await this.deps.activations.get(req.identity.namespace.name, activationId);

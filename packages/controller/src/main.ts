@@ -29,7 +29,8 @@ import { ControllerMetrics } from './metrics.js';
 import { ControllerConfigSchema, controllerDefaultsFrom } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
-import { ShardingBalancer } from './loadbalancer/sharding.js';
+import { ShardingBalancer, defaultAckTimeoutMs } from './loadbalancer/sharding.js';
+import { ActivationLedger, HEALTH_TEST_TRANSID } from './ledger.js';
 import { ensureSubject } from './subjects.js';
 import type { AuthInvalidation } from './auth.js';
 import { RetentionSweeper } from './retention.js';
@@ -72,11 +73,12 @@ async function main(): Promise<void> {
       ]);
     },
   });
+  const ackTimeoutMs = (actionTimeoutMs: number): number => config.ackTimeoutMs ?? defaultAckTimeoutMs(actionTimeoutMs);
   const lb: ShardingBalancer = new ShardingBalancer(bus, {
     controllerId: id,
     controllers: config.controllers,
     log,
-    ...(config.ackTimeoutMs !== undefined ? { ackTimeoutMs: () => config.ackTimeoutMs! } : {}),
+    ackTimeoutMs,
     // No ack ever came (the invoker died or lost the message): the id handed out must still read back.
     onForcedCompletion: async (p) => {
       // The store may be down too (that may be why no ack came): keep trying for as long as an invoker
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     sendTestActivation: async (invoker) => {
       const msg: ActivationMessage = {
         v: 1,
-        transid: 'sid_invokerHealth',
+        transid: HEALTH_TEST_TRANSID,
         activationId: newActivationId(),
         received: Date.now(),
         deadline: Date.now() + 60_000,
@@ -122,6 +124,12 @@ async function main(): Promise<void> {
   });
   await lb.start();
   metrics.watchInvokerPools(() => lb.poolReports());
+  // Watches every invoker topic a second time, so that an activation whose controller and invoker
+  // both died still gets its record (see ledger.ts); new invokers are picked up as they ping.
+  const ledger = new ActivationLedger({ bus, activations: stores.activations, log, ackTimeoutMs });
+  ledger.watch(lb.invokerIds());
+  const ledgerWatch = setInterval(() => ledger.watch(lb.invokerIds()), 2_000);
+  ledgerWatch.unref();
 
   const state = await openCouchStateStore(config.couchdbUrl, { prefix: config.dbPrefix });
   const directAcks: { url?: string; token: string } = { token: randomBytes(24).toString('hex') };
@@ -197,6 +205,8 @@ async function main(): Promise<void> {
       await retention?.stop();
       await sources.stop();
       await app.close();
+      clearInterval(ledgerWatch);
+      await ledger.close();
       await lb.stop();
       waiter.close();
       await bus.close();

@@ -47,6 +47,11 @@ export const ActivationMessageSchema = z.object({
    * bus copy is its write-behind log, and the invoker runs whichever copy comes first, once.
    */
   direct: z.boolean().optional(),
+  /**
+   * The action's time limit (ms). Whoever watches for activations that never complete (the
+   * controllers' ledger) reckons from it when a record is overdue.
+   */
+  timeoutMs: z.number().optional(),
   /** Extra annotations for the record, e.g. causedBy. */
   annotations: z.array(keyValue).optional(),
   /**

@@ -13,9 +13,17 @@ export interface PublishOptions {
   blackbox: boolean;
 }
 
+export interface Published {
+  logged?: Promise<void>;
+}
+
 export interface LoadBalancer {
-  /** Sends the activation to an invoker; resolves once the bus has taken it. */
-  publish(msg: ActivationMessage, o: PublishOptions): Promise<void>;
+  /**
+   * Sends the activation to an invoker; resolves once the invoker or the bus has taken it. When the
+   * invoker took it first (the direct channel), `logged` is the bus copy still on its way: the
+   * durable log of the activation, which a caller waits for before it hands a result out.
+   */
+  publish(msg: ActivationMessage, o: PublishOptions): Promise<Published>;
   /** Called on every completion ack. */
   release(activationId: string, isSystemError?: boolean): void;
   /** Activations of this namespace not yet completed. */
@@ -33,11 +41,12 @@ export class LeanBalancer implements LoadBalancer {
     private readonly invokerId = '0',
   ) {}
 
-  async publish(msg: ActivationMessage): Promise<void> {
+  async publish(msg: ActivationMessage): Promise<Published> {
     this.active.set(msg.activationId, msg.user.namespace);
     this.perNamespace.set(msg.user.namespace, (this.perNamespace.get(msg.user.namespace) ?? 0) + 1);
     try {
       await this.bus.publish(Topics.invoker(this.invokerId), { object: msg });
+      return {};
     } catch (e) {
       this.release(msg.activationId);
       throw e;

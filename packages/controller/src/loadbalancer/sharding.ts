@@ -46,7 +46,7 @@ import {
   type PoolOccupancy,
   type Subscription,
 } from '@whirl/core';
-import type { LoadBalancer, PublishOptions } from './lean.js';
+import type { LoadBalancer, PublishOptions, Published } from './lean.js';
 import { directChannel, postActivation, type DirectChannel } from './direct.js';
 
 export type InvokerStatus = 'up' | 'unhealthy' | 'unresponsive' | 'down';
@@ -148,6 +148,11 @@ export function probeOrder(namespace: string, action: string, n: number): number
   return order;
 }
 
+/** OpenWhisk's wait for a completion ack before it forces one: max(time limit, 60 s)·2 + 60 s. */
+export function defaultAckTimeoutMs(actionTimeoutMs: number): number {
+  return Math.max(actionTimeoutMs, 60_000) * 2 + 60_000;
+}
+
 export class ShardingBalancer implements LoadBalancer {
   /** Every invoker that has ever pinged, by instance number (ids may be sparse, e.g. per-node hashes). */
   private readonly byId = new Map<number, InvokerState>();
@@ -183,6 +188,11 @@ export class ShardingBalancer implements LoadBalancer {
   }
 
   /** `{"invoker0":"up",...}` as OpenWhisk's GET /invokers shows it. */
+  /** Every invoker a ping has been heard from, in any state. */
+  invokerIds(): number[] {
+    return this.invokers.map((i) => i.id);
+  }
+
   invokerStates(): Record<string, InvokerStatus> {
     const out: Record<string, InvokerStatus> = {};
     for (const i of this.invokers) out[`invoker${i.id}`] = i.status;
@@ -198,9 +208,9 @@ export class ShardingBalancer implements LoadBalancer {
     return this.perNamespace.get(namespace) ?? 0;
   }
 
-  async publish(msg: ActivationMessage, o: PublishOptions): Promise<void> {
+  async publish(msg: ActivationMessage, o: PublishOptions): Promise<Published> {
     const invoker = this.choose(msg, o);
-    await this.send(invoker, msg, o, false);
+    return this.send(invoker, msg, o, false);
   }
 
   release(activationId: string, isSystemError = false): void {
@@ -226,9 +236,9 @@ export class ShardingBalancer implements LoadBalancer {
     return forced;
   }
 
-  private async send(inv: InvokerState, msg: ActivationMessage, o: PublishOptions, test: boolean): Promise<void> {
+  private async send(inv: InvokerState, msg: ActivationMessage, o: PublishOptions, test: boolean): Promise<Published> {
     inv.usedMB += o.memoryMB;
-    const ackTimeout = this.opts.ackTimeoutMs?.(o.timeoutMs) ?? Math.max(o.timeoutMs, 60_000) * 2 + 60_000;
+    const ackTimeout = (this.opts.ackTimeoutMs ?? defaultAckTimeoutMs)(o.timeoutMs);
     const timer = setTimeout(() => {
       const f = this.inflight.get(msg.activationId);
       if (!f) return;
@@ -256,10 +266,10 @@ export class ShardingBalancer implements LoadBalancer {
     if (!test) this.perNamespace.set(msg.user.namespace, this.inFlight(msg.user.namespace) + 1);
     try {
       if (!test && msg.blocking && inv.direct && this.now() >= (inv.directDownUntil ?? 0)) {
-        await this.sendDirect(inv, inv.direct, msg);
-        return;
+        return await this.sendDirect(inv, inv.direct, msg);
       }
       await this.bus.publish(Topics.invoker(inv.id), { object: msg });
+      return {};
     } catch (e) {
       const f = this.inflight.get(msg.activationId);
       if (f) this.finish(msg.activationId, f, undefined);
@@ -273,17 +283,20 @@ export class ShardingBalancer implements LoadBalancer {
    * `direct`). When the post fails the copy is all there is, and it is waited for as usual; the
    * channel is then left alone for a few seconds.
    */
-  private async sendDirect(inv: InvokerState, ch: DirectChannel, msg: ActivationMessage): Promise<void> {
+  private async sendDirect(inv: InvokerState, ch: DirectChannel, msg: ActivationMessage): Promise<Published> {
     const copy: ActivationMessage = { ...msg, direct: true };
     const outcome = await postActivation(ch, copy, 1_000);
     const topic = Topics.invoker(inv.id);
     if (outcome === 'taken') {
-      this.bus.publish(topic, { object: copy }).catch((err: unknown) => this.opts.log?.warn({ err, activationId: msg.activationId }, 'the write-behind copy of a direct activation could not be published'));
-      return;
+      const logged = this.bus.publish(topic, { object: copy }).catch((err: unknown) => {
+        this.opts.log?.warn({ err, activationId: msg.activationId }, 'the write-behind copy of a direct activation could not be published');
+      });
+      return { logged };
     }
     inv.directDownUntil = this.now() + 5_000;
     this.opts.log?.warn({ invoker: inv.id, outcome, activationId: msg.activationId }, 'direct channel to the invoker failed; using the bus');
     await this.bus.publish(topic, { object: copy });
+    return {};
   }
 
   private finish(activationId: string, f: InFlight, outcome: Outcome | undefined): void {
