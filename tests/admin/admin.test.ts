@@ -2,7 +2,8 @@
  * The admin API and tenant lifecycle against a real standalone: an operator creates a tenant with
  * `whirl admin user create`, the tenant works with the openwhisk npm client and with `whirl`, the key is
  * rotated (the old one is refused), the tenant is blocked and unblocked, its invocation limit lowered
- * (429), its activations expire after a short retention, and keys never sit in the store in the clear.
+ * (429), its activations expire after a short retention, a namespace default retry policy (asyncRetry)
+ * retries its non-blocking invokes, and keys never sit in the store in the clear.
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -191,6 +192,78 @@ describe('a tenant from creation to rotation, blocking and limits', () => {
     expect(logs[1]).toContain('line 1');
     expect(logs[2]).toContain('truncated because the number of lines exceeds the limit of 2 lines');
     expect((await admin('DELETE', '/namespaces/alice/limits')).status).toBe(200);
+  });
+
+  it('refuses a bad asyncRetry default with every problem listed, and changes nothing', async () => {
+    const r = await admin('PUT', '/namespaces/alice/limits', { asyncRetry: { attempts: 11, backoffMs: -5, onApplicationError: 'yes', jitter: true } });
+    expect(r.status).toBe(400);
+    const msg = errorOf(r);
+    for (const part of ["unknown field 'jitter'", 'attempts must be an integer from 1 to 10, got 11', 'backoffMs must be a number of milliseconds from 0 to 900000, got -5', 'onApplicationError must be true or false']) {
+      expect(msg).toContain(part);
+    }
+    expect((await admin('PUT', '/namespaces/alice/limits', { asyncRetry: 3 })).status).toBe(400);
+    const flag = await adminCli(['limits', 'set', 'alice', '--asyncRetryAttempts', 'three']);
+    expect(flag.code).not.toBe(0);
+    expect(flag.stderr).toContain("--asyncRetryAttempts expects a whole number, got 'three'");
+    expect((await admin('GET', '/namespaces/alice/limits')).body).toEqual({ namespace: 'alice', limits: {} });
+    expect((await http(as(auth), 'GET', '/api/v1/namespaces/_/limits')).body).not.toHaveProperty('asyncRetry');
+  });
+
+  it('retries a non-blocking invoke by the namespace default, and the action annotation wins over it', async () => {
+    const set = await adminCli(['limits', 'set', 'alice', '--asyncRetryAttempts', '4', '--asyncRetryBackoffMs', '300', '--asyncRetryOnApplicationError', 'true', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    const policy = { attempts: 4, backoffMs: 300, onApplicationError: true };
+    expect(JSON.parse(set.stdout)).toEqual({ namespace: 'alice', limits: { asyncRetry: policy } });
+    expect((await adminCli(['limits', 'get', 'alice'])).stdout).toContain(`asyncRetry = ${JSON.stringify(policy)}`);
+    // The tenant sees the default that applies to its actions (an extra key, which OpenWhisk clients ignore).
+    expect((await http(as(auth), 'GET', '/api/v1/namespaces/_/limits')).body).toMatchObject({ asyncRetry: policy });
+
+    type Rec = { activationId: string; annotations: { key: string; value: unknown }[]; response: { success: boolean; status: string; result: unknown } };
+    const ann = (r: Rec, key: string): unknown => r.annotations.find((a) => a.key === key)?.value;
+    const records = async (name: string): Promise<Rec[]> => (await http(as(auth), 'GET', `/api/v1/namespaces/_/activations?name=${name}&docs=true&limit=50`)).body as Rec[];
+    const byAttempt = (rs: Rec[]): Rec[] => [...rs].sort((a, b) => Number(ann(a, 'attempt')) - Number(ann(b, 'attempt')));
+
+    // No retry annotation: the namespace default applies. The count lives in the warm process, which an application error keeps.
+    const code = 'let n = 0; function main() { n += 1; return n < 3 ? { error: `failure ${n}` } : { ok: n }; }';
+    expect((await http(as(auth), 'PUT', '/api/v1/namespaces/_/actions/flaky', { body: { exec: { kind: 'nodejs:default', code } } })).status).toBe(200);
+    const first = await http(as(auth), 'POST', '/api/v1/namespaces/_/actions/flaky', { body: {} });
+    expect(first.status).toBe(202);
+    const all = byAttempt(
+      await waitFor('three attempts', async () => {
+        const rs = await records('flaky');
+        return rs.length >= 3 && rs.some((r) => r.response.success) ? rs : undefined;
+      }, 60_000),
+    );
+    expect(all.map((r) => [ann(r, 'attempt'), r.response.status])).toEqual([
+      [1, 'application error'],
+      [2, 'application error'],
+      [3, 'success'],
+    ]);
+    expect(all[0]!.activationId).toBe((first.body as { activationId: string }).activationId);
+    expect(ann(all[1]!, 'cause')).toBe(all[0]!.activationId);
+    expect(ann(all[2]!, 'cause')).toBe(all[1]!.activationId);
+    expect(all[2]!.response.result).toEqual({ ok: 3 });
+
+    // A retry annotation wins: 2 runs, where the default would make 4.
+    expect(
+      (await http(as(auth), 'PUT', '/api/v1/namespaces/_/actions/stubborn', {
+        body: { exec: { kind: 'nodejs:default', code: 'function main() { return { error: "no" }; }' }, annotations: [{ key: 'retry', value: { attempts: 2, backoffMs: 100, onApplicationError: true } }] },
+      })).status,
+    ).toBe(200);
+    expect((await http(as(auth), 'POST', '/api/v1/namespaces/_/actions/stubborn', { body: {} })).status).toBe(202);
+    await waitFor('two attempts', async () => ((await records('stubborn')).length >= 2 ? true : undefined), 30_000);
+    // Longer than the default's remaining back-offs (300 * (2 + 4) ms) would take.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(byAttempt(await records('stubborn')).map((r) => ann(r, 'attempt'))).toEqual([1, 2]);
+
+    // One flag changes one field of the stored default; DELETE removes it.
+    const partial = await adminCli(['limits', 'set', 'alice', '--asyncRetryBackoffMs', '500', '--json']);
+    expect(JSON.parse(partial.stdout)).toEqual({ namespace: 'alice', limits: { asyncRetry: { ...policy, backoffMs: 500 } } });
+    expect((await admin('DELETE', '/namespaces/alice/limits')).status).toBe(200);
+    expect((await admin('GET', '/namespaces/alice/limits')).body).toEqual({ namespace: 'alice', limits: {} });
+    expect((await http(as(auth), 'GET', '/api/v1/namespaces/_/limits')).body).not.toHaveProperty('asyncRetry');
+    // The cascade test below counts alice's entities.
+    for (const name of ['flaky', 'stubborn']) expect((await http(as(auth), 'DELETE', `/api/v1/namespaces/_/actions/${name}`)).status).toBe(200);
   });
 
   it('makes activations disappear after a short retention period', async () => {

@@ -119,6 +119,15 @@ describe('asynchronous delivery', () => {
     });
     expect(r.status).toBe(400);
     expect((r.body as { error: string }).error).toMatch(/retry annotation must be an object/);
+    expect((r.body as { error: string }).error).toContain('attempts must be an integer from 1 to 10, got 0');
+    // The same rule as the admin API's asyncRetry: out of bounds or of the wrong type is refused, not clamped.
+    const many = await http(s, 'PUT', '/api/v1/namespaces/_/actions/badretry', {
+      body: { exec: { kind: 'nodejs:default', code: 'function main() { return {}; }' }, annotations: [{ key: 'retry', value: { attempts: 50, backoffMs: '1000' } }] },
+    });
+    expect(many.status).toBe(400);
+    for (const part of ['attempts must be an integer from 1 to 10, got 50', 'backoffMs must be a number of milliseconds from 0 to 900000, got "1000"']) {
+      expect((many.body as { error: string }).error).toContain(part);
+    }
   });
 
   it('retries an action that fails twice, then succeeds, each attempt its own linked record', async () => {

@@ -43,7 +43,42 @@ export interface RetryPolicy {
 /** Limits of a policy, whatever the annotation says. */
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_MS = 15 * 60_000;
+const POLICY_KEYS = new Set(['attempts', 'backoffMs', 'onApplicationError']);
 
+/**
+ * The one rule for a retry policy, the `retry` annotation's and the namespace default's (`asyncRetry`
+ * of the admin limits API): an object, `attempts` an integer from 1 to 10 (default 1), `backoffMs` a
+ * number from 0 to 900000 (default 1000), `onApplicationError` a boolean (default false), nothing else.
+ * Every problem is listed, so that a 400 names them all at once.
+ */
+export function retryPolicyProblems(v: unknown): string[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['must be an object {attempts, backoffMs, onApplicationError}'];
+  const o = v as Record<string, unknown>;
+  const bad: string[] = [];
+  const unknown = Object.keys(o).filter((k) => !POLICY_KEYS.has(k));
+  if (unknown.length > 0) bad.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (o.attempts !== undefined && !(Number.isInteger(o.attempts) && (o.attempts as number) >= 1 && (o.attempts as number) <= MAX_ATTEMPTS)) {
+    bad.push(`attempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${JSON.stringify(o.attempts)}`);
+  }
+  if (o.backoffMs !== undefined && !(typeof o.backoffMs === 'number' && o.backoffMs >= 0 && o.backoffMs <= MAX_BACKOFF_MS)) {
+    bad.push(`backoffMs must be a number of milliseconds from 0 to ${MAX_BACKOFF_MS}, got ${JSON.stringify(o.backoffMs)}`);
+  }
+  if (o.onApplicationError !== undefined && typeof o.onApplicationError !== 'boolean') {
+    bad.push(`onApplicationError must be true or false, got ${JSON.stringify(o.onApplicationError)}`);
+  }
+  return bad;
+}
+
+/** A policy that passed retryPolicyProblems, with its defaults filled in (what the admin API stores). */
+export function normalRetryPolicy(v: { attempts?: number; backoffMs?: number; onApplicationError?: boolean }): RetryPolicy {
+  return { attempts: v.attempts ?? 1, backoffMs: v.backoffMs ?? 1000, onApplicationError: v.onApplicationError === true };
+}
+
+/**
+ * The policy in force at invoke time. Looser than retryPolicyProblems on purpose: an annotation or a
+ * limits document stored before that check existed (attempts as a string, above the bounds) still runs,
+ * clamped to the bounds, rather than silently losing its retries.
+ */
 export function parseRetryPolicy(v: unknown): RetryPolicy | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
@@ -56,9 +91,8 @@ export function parseRetryPolicy(v: unknown): RetryPolicy | undefined {
 /** Checks the annotations of an action being written, so that a bad policy is refused up front. */
 export function retryAnnotationProblem(annotations: readonly KeyValue[] | undefined): string | undefined {
   const r = annotations?.find((a) => a.key === 'retry');
-  if (r && !parseRetryPolicy(r.value)) {
-    return `The retry annotation must be an object {attempts, backoffMs, onApplicationError}: attempts an integer from 1 to ${MAX_ATTEMPTS}, backoffMs a number of milliseconds >= 0.`;
-  }
+  const bad = r ? retryPolicyProblems(r.value) : [];
+  if (bad.length > 0) return `The retry annotation must be an object {attempts, backoffMs, onApplicationError}: ${bad.join('; ')}.`;
   const d = annotations?.find((a) => a.key === 'deadLetter');
   if (d && (typeof d.value !== 'string' || d.value === '')) return 'The deadLetter annotation must name a trigger, e.g. "failures" or "/ns/failures".';
   return undefined;

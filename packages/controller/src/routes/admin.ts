@@ -25,6 +25,7 @@ import {
   type UserLimits,
 } from '@whirl/core';
 import type { Ctx } from '../context.js';
+import { normalRetryPolicy, retryPolicyProblems, type RetryPolicy } from '../delivery.js';
 
 const BEARER_REALM = { 'WWW-Authenticate': 'Bearer realm="Whirl admin"' };
 
@@ -45,6 +46,13 @@ const LimitsSchema = z
     retention: z.number().min(0).max(36_500),
     maxLogBytes: z.number().int().min(0).max(10 * 1024 * 1024),
     maxLogLines: z.number().int().min(0).max(1_000_000),
+    // The namespace default of the `retry` annotation: the same rule (delivery.ts), stored with its defaults filled in.
+    asyncRetry: z
+      .unknown()
+      .superRefine((v, c) => {
+        for (const message of retryPolicyProblems(v)) c.addIssue({ code: 'custom', message });
+      })
+      .transform((v): RetryPolicy => normalRetryPolicy(v as Partial<RetryPolicy>)),
   })
   .partial()
   .strict();

@@ -134,6 +134,27 @@ export interface LimitsSetOptions {
   retention?: string;
   allowedKinds?: string;
   storeActivations?: string;
+  asyncRetryAttempts?: string;
+  asyncRetryBackoffMs?: string;
+  asyncRetryOnApplicationError?: string;
+}
+
+/** The asyncRetry flags over the stored policy: naming one keeps the others as they were. */
+function asyncRetryChange(o: LimitsSetOptions, current: unknown): Record<string, unknown> | undefined {
+  if (o.asyncRetryAttempts === undefined && o.asyncRetryBackoffMs === undefined && o.asyncRetryOnApplicationError === undefined) return undefined;
+  const next: Record<string, unknown> = typeof current === 'object' && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+  if (o.asyncRetryAttempts !== undefined) {
+    const n = Number(o.asyncRetryAttempts);
+    if (!Number.isInteger(n)) throw new UsageError(`flag --asyncRetryAttempts expects a whole number, got '${o.asyncRetryAttempts}'`);
+    next.attempts = n;
+  }
+  if (o.asyncRetryBackoffMs !== undefined) {
+    const n = Number(o.asyncRetryBackoffMs);
+    if (!Number.isFinite(n)) throw new UsageError(`flag --asyncRetryBackoffMs expects a number of milliseconds, got '${o.asyncRetryBackoffMs}'`);
+    next.backoffMs = n;
+  }
+  if (o.asyncRetryOnApplicationError !== undefined) next.onApplicationError = parseBoolWord('--asyncRetryOnApplicationError', o.asyncRetryOnApplicationError);
+  return next;
 }
 
 /** Flags over what is stored: `limits set` changes only the limits it names, as wskadmin does. */
@@ -153,8 +174,11 @@ export async function runLimitsSet(d: AdminDeps, ns: string, o: LimitsSetOptions
   }
   if (o.allowedKinds !== undefined) changes.allowedKinds = o.allowedKinds.split(',').map((k) => k.trim()).filter((k) => k !== '');
   if (o.storeActivations !== undefined) changes.storeActivations = parseBoolWord('--storeActivations', o.storeActivations);
-  if (Object.keys(changes).length === 0) throw new UsageError('limits set needs at least one limit flag (see whirl admin limits set --help)');
+  // The asyncRetry flags are checked before any call, so that a bad one changes nothing.
+  const retryGiven = asyncRetryChange(o, undefined) !== undefined;
+  if (Object.keys(changes).length === 0 && !retryGiven) throw new UsageError('limits set needs at least one limit flag (see whirl admin limits set --help)');
   const current = await attempt(`Unable to get the limits of '${ns}'`, () => d.client().call<LimitsView>('GET', `/namespaces/${seg(ns)}/limits`));
+  if (retryGiven) changes.asyncRetry = asyncRetryChange(o, current.limits.asyncRetry);
   const r = await attempt(`Unable to set the limits of '${ns}'`, () =>
     d.client().call<LimitsView>('PUT', `/namespaces/${seg(ns)}/limits`, { ...current.limits, ...changes }),
   );
@@ -167,7 +191,10 @@ export async function runLimitsGet(d: AdminDeps, ns: string): Promise<void> {
   if (d.json === true) return printJson(d.io, r);
   const entries = Object.entries(r.limits);
   if (entries.length === 0) d.io.out.write(`no limits set for ${ns}: the system defaults apply\n`);
-  for (const [k, v] of entries) d.io.out.write(`${k} = ${Array.isArray(v) ? v.join(',') : String(v)}\n`);
+  for (const [k, v] of entries) {
+    const shown = Array.isArray(v) ? v.join(',') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+    d.io.out.write(`${k} = ${shown}\n`);
+  }
 }
 
 export async function runLimitsDelete(d: AdminDeps, ns: string): Promise<void> {
@@ -242,6 +269,9 @@ export function makeAdminCommand(f: Factory): Command {
     .addOption(new Option('--retention <days>', 'days activations are kept (0 = forever)'))
     .addOption(new Option('--allowedKinds <kinds>', 'comma-separated kinds actions may use'))
     .addOption(new Option('--storeActivations <bool>', 'false: successful blocking activations are not stored'))
+    .addOption(new Option('--asyncRetryAttempts <n>', 'default retry of non-blocking invokes without a retry annotation: runs in all, the first included (1-10; 1 = no retry)'))
+    .addOption(new Option('--asyncRetryBackoffMs <ms>', 'default retry: wait before the second run, doubled each time (0-900000, default 1000)'))
+    .addOption(new Option('--asyncRetryOnApplicationError <bool>', 'default retry: true also retries application errors ({error} returned)'))
     .action(async (ns: string, o: Flags & LimitsSetOptions) => runLimitsSet(adminDeps(f, o), ns, o));
   limits.addCommand(set);
   limits.addCommand(
