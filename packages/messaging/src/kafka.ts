@@ -477,6 +477,8 @@ export class KafkaMessageBus implements MessageBus {
         });
       }
       const pinned = await joined;
+      // Without auto-commit kafkajs does not commit a seek: commit the pin here.
+      if (maxInFlight > 1 && pinned.length > 0) await consumer.commitOffsets(pinned.map((partition) => ({ topic: wireTopic, partition, offset: starts.get(partition)! })));
       // Until the pin is committed, another member joining now would pin (and seek) again, and a
       // restart of this group would start at the end and lose what was published in between.
       if (pinned.length > 0) await this.awaitCommitted(groupId, wireTopic, pinned);
