@@ -19,7 +19,9 @@
  * at t=190, finds no record, and writes "did not complete" for it. Had invoker 1 come back and run
  * it from its topic, the record would be there and the ledger would write nothing.
  *
- * Caveats: the ledger cannot know a result, so a blocking caller who already had one may later read
+ * Caveats: only what goes through an invoker topic is watched; a composition (sequence, conductor)
+ * runs in the controller that accepted it, and its own record dies with that controller (its
+ * components' records do not). The ledger cannot know a result, so a blocking caller who already had one may later read
  * a failed record if both its controller and the invoker died before either stored it (the logs
  * would have been lost anyway). A successful blocking activation of a namespace or action that does
  * not store those (`storeActivations: false`) is not watched: no record is owed for it. Every
@@ -128,7 +130,7 @@ export class ActivationLedger {
     clearTimeout(this.flushTimer);
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
+      this.flushing = this.flushing.then(() => this.flush()).catch((err: unknown) => this.o.log.error({ err }, 'ledger: a check failed'));
     }, ms);
     this.flushTimer.unref();
   }
