@@ -125,15 +125,16 @@ describe.skipIf(!dockerUp)('distributed tier under faults', () => {
     await scenario('controller SIGKILL', () => d.stopController(0, 'SIGKILL'), () => d.startController(0), 0);
   });
 
-  it('a controller and both invokers SIGKILLed together (the ledger records what they held), and restarted', async () => {
-    // Activations accepted by controller 0 and running on an invoker when all three die: no forced
-    // completion will come from controller 0, and the invokers do not run them again; controller 1's
-    // ledger of the invoker topics is what records them.
+  it('a controller and an invoker SIGKILLed together (the ledger records what they held), and restarted', async () => {
+    // Activations accepted by controller 0 and running on invoker 0 when both die: no forced
+    // completion will come from controller 0, and invoker 0 does not run them again (it had taken
+    // them from its topic); controller 1's ledger of the invoker topics is what records them. The
+    // 3 s action keeps both invokers busy, so some are always in flight on invoker 0.
     await scenario(
-      'controller + invokers SIGKILL',
-      () => Promise.all([d.stopController(0, 'SIGKILL'), d.stopInvoker(0, 'SIGKILL'), d.stopInvoker(1, 'SIGKILL')]).then(() => undefined),
-      () => Promise.all([d.startController(0), d.startInvoker(0), d.startInvoker(1)]).then(() => undefined),
-      3_000,
+      'controller + invoker SIGKILL',
+      () => Promise.all([d.stopController(0, 'SIGKILL'), d.stopInvoker(0, 'SIGKILL')]).then(() => undefined),
+      () => Promise.all([d.startController(0), d.startInvoker(0)]).then(() => undefined),
+      0,
       'slow',
     );
   });

@@ -146,7 +146,8 @@ export class ActivationLedger {
         const lost = new Set(missing.map((k) => `${k.namespace}/${k.activationId}`));
         const now = this.now();
         const records = items.filter((i) => lost.has(`${i.entry.namespace}/${i.entry.activationId}`)).map((i) => lostActivationRecord(i.entry, now, REASON));
-        await this.o.activations.put(records);
+        // A record that landed since the query (an invoker's retried write) is kept, not replaced.
+        await this.o.activations.put(records, { keepExisting: true });
         this.o.log.warn({ activationIds: records.map((r) => r.activationId) }, 'ledger: recorded activations that never completed');
       },
       {

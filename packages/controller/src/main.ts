@@ -68,9 +68,10 @@ async function main(): Promise<void> {
     onOrphanedResult: async (record) => {
       if (await stores.activations.get(record.namespace, record.activationId)) return;
       log.warn({ activationId: record.activationId }, 'storing a record from its result: the invoker never completed it');
-      await stores.activations.put([
-        { ...record, logs: [...record.logs, `${new Date().toISOString()} stderr: The logs were lost: the invoker stopped before it stored this record.`] },
-      ]);
+      await stores.activations.put(
+        [{ ...record, logs: [...record.logs, `${new Date().toISOString()} stderr: The logs were lost: the invoker stopped before it stored this record.`] }],
+        { keepExisting: true },
+      );
     },
   });
   const ackTimeoutMs = (actionTimeoutMs: number): number => config.ackTimeoutMs ?? defaultAckTimeoutMs(actionTimeoutMs);
@@ -87,9 +88,9 @@ async function main(): Promise<void> {
       await retryWithBackoff(
         async () => {
           if (await stores.activations.get(p.namespace, p.activationId)) return;
-          await stores.activations.put([
-            lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.'),
-          ]);
+          await stores.activations.put([lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.')], {
+            keepExisting: true,
+          });
         },
         {
           initialMs: 250,

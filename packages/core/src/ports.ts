@@ -54,8 +54,12 @@ export interface ActivationListQuery {
 }
 
 export interface ActivationStore {
-  /** Upserts records (the invoker batches them). */
-  put(records: readonly ActivationRecord[]): Promise<void>;
+  /**
+   * Upserts records (the invoker batches them). With `keepExisting`, a record whose id already has
+   * one is left out instead: how a stand-in (a failed record for an activation that seems lost) is
+   * written without ever replacing the real record that got there first.
+   */
+  put(records: readonly ActivationRecord[], options?: { keepExisting?: boolean }): Promise<void>;
   get(namespace: string, activationId: string): Promise<ActivationRecord | undefined>;
   /** Which of these have no record (in the order given): one query however many are asked about. */
   missing(keys: readonly { namespace: string; activationId: string }[]): Promise<{ namespace: string; activationId: string }[]>;

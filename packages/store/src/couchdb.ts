@@ -418,17 +418,17 @@ interface BulkResult {
 }
 
 class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements ActivationStore {
-  async put(records: readonly ActivationRecord[]): Promise<void> {
+  async put(records: readonly ActivationRecord[], options: { keepExisting?: boolean } = {}): Promise<void> {
     this.assertOpen();
-    for (let i = 0; i < records.length; i += BULK_CHUNK) await this.putChunk(records.slice(i, i + BULK_CHUNK));
+    for (let i = 0; i < records.length; i += BULK_CHUNK) await this.putChunk(records.slice(i, i + BULK_CHUNK), options.keepExisting === true);
   }
 
   /**
    * Activations are almost always new, so the batch goes out without revisions first; only the ids
    * that conflict (a record written again, e.g. re-sent after a store outage) pay for a revision
-   * lookup and a second round.
+   * lookup and a second round (none with `keepExisting`: the one there stays).
    */
-  private async putChunk(records: readonly ActivationRecord[]): Promise<void> {
+  private async putChunk(records: readonly ActivationRecord[], keepExisting: boolean): Promise<void> {
     let pending = new Map<string, ActivationDoc>();
     for (const r of records) {
       const { nameKey, bindingKey } = activationKeys(r);
@@ -460,7 +460,8 @@ class CouchActivationStore extends CouchStoreBase<ActivationDoc> implements Acti
       });
       if (failed.length > 0) throw new Error(`storing activations failed: ${failed.join('; ')}`);
       if (conflicted.size > 0 && attempt >= 10) throw new Error(`storing activations kept conflicting: ${[...conflicted.keys()].join(', ')}`);
-      pending = conflicted;
+      // A conflict is a record already there: kept as it is when asked to.
+      pending = keepExisting ? new Map() : conflicted;
       if (pending.size > 0) revs = await this.currentRevs([...pending.keys()]);
     }
   }

@@ -390,6 +390,7 @@ const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
 class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
   private readonly upsertStmt;
+  private readonly insertNewStmt;
   private readonly getStmt;
   private readonly listAll;
   private readonly listByName;
@@ -456,11 +457,16 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
       `DELETE FROM activations WHERE doc_id IN (
          SELECT doc_id FROM activations INDEXED BY activations_by_start WHERE namespace = ? AND start < ? ORDER BY start ASC LIMIT ?)`,
     );
-    this.putTx = db.transaction((records: readonly ActivationRecord[]) => {
+    this.insertNewStmt = db.prepare<[string, string, string, number, string, string | null, string, string | null, number, number, number]>(
+      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING`,
+    );
+    this.putTx = db.transaction((records: readonly ActivationRecord[], keepExisting: boolean) => {
+      const stmt = keepExisting ? this.insertNewStmt : this.upsertStmt;
       for (const r of records) {
         const { nameKey, bindingKey } = activationKeys(r);
         const u = usageOf(r);
-        this.upsertStmt.run(
+        stmt.run(
           `${r.namespace}/${r.activationId}`,
           r.namespace,
           r.activationId,
@@ -477,10 +483,11 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     });
   }
 
-  async put(records: readonly ActivationRecord[]): Promise<void> {
+  async put(records: readonly ActivationRecord[], options: { keepExisting?: boolean } = {}): Promise<void> {
     if (records.length === 0) return;
+    const keepExisting = options.keepExisting === true;
     if (!this.retentionWorker) {
-      this.putTx(records);
+      this.putTx(records, keepExisting);
       return;
     }
     // The retention worker's connection may hold the write lock for a delete batch. Waiting for it in
@@ -490,7 +497,7 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     for (let attempt = 0; ; attempt++) {
       this.db.pragma('busy_timeout = 0');
       try {
-        this.putTx(records);
+        this.putTx(records, keepExisting);
         return;
       } catch (e) {
         if (!isBusy(e) || attempt >= 200) throw e;

@@ -43,6 +43,17 @@ export function describeActivationStoreContract(name: string, make: () => Promis
       await store.put([]);
     });
 
+    it('keeps a record that is already there when asked to, and still adds the new ones', async () => {
+      const real = activation('guest', 'hello', 1000, { path: 'guest/hello' });
+      await store.put([real]);
+      const standIn = { ...real, response: { statusCode: 3 as const, result: { error: 'lost' } } };
+      const fresh = activation('guest', 'hello', 2000, { path: 'guest/hello' });
+      await store.put([standIn, fresh], { keepExisting: true });
+      expect(await store.get('guest', real.activationId)).toEqual(real);
+      expect(await store.get('guest', fresh.activationId)).toEqual(fresh);
+      expect(await store.count({ namespace: 'guest' })).toBe(2);
+    });
+
     it('tells which activations have no record, in the order asked, one namespace apart from another', async () => {
       const a = activation('guest', 'hello', 1000, { path: 'guest/hello' });
       const b = activation('other', 'hello', 2000, { path: 'other/hello' });
