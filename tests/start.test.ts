@@ -60,6 +60,9 @@ describe('pnpm start', () => {
     await until('the APIHOST line', () => /APIHOST=http:\/\/127\.0\.0\.1:(\d+) /.test(p.output()), p.output, p.exited);
     expect(p.output()).toContain(`APIHOST=http://127.0.0.1:${port} `);
     expect(p.output()).not.toMatch(/Unexpected argument/);
+    // The ready message says where the web console is, on the port asked for.
+    await until('the console line', () => p.output().includes('/console in a browser'), p.output, p.exited);
+    expect(p.output()).toContain(`open http://127.0.0.1:${port}/console in a browser`);
     p.child.kill('SIGTERM');
     expect(await p.exited, p.output()).toBe(0);
     expect(p.output()).toMatch(/SIGTERM: stopping/);

@@ -2,8 +2,8 @@
  * The web console end to end: a real standalone serves /console, Debian's chromium (driven by
  * playwright-core, no browser download) signs in with the printed key and does what a user would:
  * create an action, invoke it, find its result and logs in the timeline, edit and re-invoke it,
- * create a trigger and a rule, fire it and find the rule's activation, disable the rule, delete the
- * action, sign out. The operators view is checked against a server that requires WHIRL_METRICS_TOKEN:
+ * create a trigger and a rule, fire it and find the rule's activation, disable the rule, filter the
+ * timeline by status and name (and see a new activation appear in it), delete the action, sign out. The operators view is checked against a server that requires WHIRL_METRICS_TOKEN:
  * it must say /metrics refused and show pool numbers once the token is given. Screenshots of the
  * main screens go to docs/console/ (linked from docs/console.md).
  */
@@ -242,6 +242,73 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await rule.getByRole('button', { name: 'Enable' }).waitFor();
   });
 
+  it('filters the timeline by status and by action name, newest first, and shows new activations live', async () => {
+    // hello (edited above) succeeds; oops returns an error: an application error (statusCode 1).
+    const put = await http(s, 'PUT', '/api/v1/namespaces/_/actions/oops', {
+      body: { exec: { kind: 'nodejs:default', code: 'function main() { return { error: "oops on purpose" }; }' } },
+    });
+    expect(put.status).toBe(200);
+    const invoke = async (name: string): Promise<string> => {
+      const r = await http(s, 'POST', `/api/v1/namespaces/_/actions/${name}?blocking=true`, { body: {} });
+      const body = r.body as { activationId: string; response: { status: string } };
+      expect(body.response.status).toBe(name === 'oops' ? 'application error' : 'success');
+      return body.activationId;
+    };
+    const oops1 = await invoke('oops');
+    const hello1 = await invoke('hello');
+    const oops2 = await invoke('oops');
+
+    const list = page.getByRole('list', { name: 'Activations, newest first' });
+    const items = list.getByRole('listitem');
+    const names = () => items.locator('.name').allTextContents();
+    const ids = () => items.locator('.id').allTextContents();
+    /** The entries' start times, read from their <time datetime>: newest first means never increasing. */
+    const newestFirst = async () => {
+      const times = await Promise.all((await items.locator('time').all()).map(async (t) => Date.parse((await t.getAttribute('datetime')) ?? '')));
+      return times.length > 0 && times.every((t, i) => !Number.isNaN(t) && (i === 0 || t <= times[i - 1]!));
+    };
+    const status = page.getByRole('combobox', { name: /^Status/ });
+    // The timeline polls every 2 s; expect.poll's own default (1 s) would give up before a poll.
+    const poll = <T,>(fn: () => Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT });
+
+    await nav('Activations').click();
+    await poll(ids).toContain(oops2);
+    await status.selectOption({ label: 'success' });
+    await poll(names).not.toContain('oops');
+    expect(await ids()).toContain(hello1);
+    expect(await items.locator('.badge.s0').count()).toBe(await items.count());
+    expect(await newestFirst()).toBe(true);
+
+    await status.selectOption({ label: 'application error' });
+    // Only oops, its two activations newest first, and each marked as what it was.
+    await poll(ids).toEqual([oops2, oops1]);
+    expect(await items.locator('.badge.s1').allTextContents()).toEqual(['application error', 'application error']);
+    await page.getByText('2 application error activations, out of all').waitFor();
+    await shot('activations-filtered');
+
+    // By name, status back to any, Enter in the field submits: only hello's activations.
+    await status.selectOption({ label: 'any' });
+    await page.getByLabel('Action name').fill('hello');
+    await page.getByLabel('Action name').press('Enter');
+    await poll(async () => [...new Set(await names())]).toEqual(['hello']);
+    expect(await ids()).toContain(hello1);
+    expect(await newestFirst()).toBe(true);
+
+    // #/activations/by/NAME is the same view, bookmarked: the timeline of one action.
+    await page.goto(`${s.apiHost}/console/#/activations/by/oops`);
+    await poll(() => page.getByLabel('Action name').inputValue()).toBe('oops');
+    await poll(ids).toEqual([oops2, oops1]);
+
+    // Live: an activation made while the timeline is open appears on top within a poll or two.
+    const oops3 = await invoke('oops');
+    await poll(ids).toEqual([oops3, oops2, oops1]);
+    expect(await newestFirst()).toBe(true);
+    await status.selectOption({ label: 'success' });
+    await page.getByText('No activations match the filter.').waitFor();
+    // The last step expects hello to be the only action left.
+    expect((await http(s, 'DELETE', '/api/v1/namespaces/_/actions/oops')).status).toBe(200);
+  });
+
   it('browses packages and the whisk.system catalog, and shows the operators view', async () => {
     await nav('Packages').click();
     await page.getByRole('heading', { name: 'Catalog (whisk.system)' }).waitFor();
@@ -260,7 +327,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     });
     await nav('Operators').click();
     await page.getByRole('cell', { name: 'up' }).first().waitFor();
-    await page.getByRole('img', { name: /Activations per 15 seconds/ }).locator('canvas').waitFor();
+    await page.getByRole('heading', { name: `Throughput of namespace ${s.namespace}` }).waitFor();
+    await page.getByRole('img', { name: `Activations of namespace ${s.namespace} per 15 seconds over the last 10 minutes, succeeded and failed` }).locator('canvas').waitFor();
     // /metrics wants WHIRL_METRICS_TOKEN here: the view says so plainly and offers the token field.
     await page.getByRole('alert').filter({ hasText: '/metrics answered 401' }).waitFor();
     await shot('operators-metrics-refused');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { findActivations, statusCodeOf, statusName, STATUS_NAMES, type ActivationLike as Activation } from '../web/activation.js';
 import { fmtMemory, occupancyOf, parsePoolMetrics } from '../web/metrics.js';
 import { parseKeyPaste } from '../web/paste.js';
 import { consoleDir, consolePlugin } from './index.js';
@@ -91,5 +92,64 @@ describe('parsePoolMetrics', () => {
 
   it('returns no pools for a scrape without pool gauges', () => {
     expect(parsePoolMetrics('process_cpu_seconds_total 0.5\n').size).toBe(0);
+  });
+});
+
+describe('activation status', () => {
+  const base = { activationId: 'a'.repeat(32), name: 'x', namespace: 'guest', start: 1 };
+  it("reads the server's four status strings (docs=true) and the summaries' statusCode alike", () => {
+    // The strings packages/core/src/activation.ts renders, in statusCode order.
+    expect(STATUS_NAMES).toEqual(['success', 'application error', 'action developer error', 'whisk internal error']);
+    STATUS_NAMES.forEach((status, code) => {
+      const full: Activation = { ...base, response: { status, success: code === 0 } };
+      expect(statusCodeOf(full)).toBe(code);
+      expect(statusCodeOf({ ...base, statusCode: code })).toBe(code);
+      expect(statusName({ ...base, statusCode: code })).toBe(status);
+    });
+    // A trigger's summary has no statusCode (it never ends): a success, as its full record says.
+    expect(statusCodeOf(base)).toBe(0);
+  });
+});
+
+describe('findActivations', () => {
+  const acts: Activation[] = Array.from({ length: 230 }, (_, i) => ({
+    activationId: i.toString(16).padStart(32, '0'),
+    name: 'x',
+    namespace: 'guest',
+    start: 10_000 - i,
+    statusCode: i % 40 === 0 ? 1 : 0,
+  }));
+  const pages: number[] = [];
+  const fetchPage = (skip: number, limit: number) => {
+    pages.push(skip);
+    return Promise.resolve(acts.slice(skip, skip + limit));
+  };
+  const failed = (a: Activation) => statusCodeOf(a) === 1;
+
+  it('reads further pages until enough match, newest first', async () => {
+    pages.length = 0;
+    const r = await findActivations(fetchPage, failed, { want: 3, pageSize: 50, maxPages: 4 });
+    expect(r.items.map((a) => a.start)).toEqual([10_000, 9_960, 9_920]);
+    expect(pages).toEqual([0, 50]);
+    expect(r).toMatchObject({ scanned: 100, complete: false });
+  });
+
+  it('stops at the page bound and says how many it looked at', async () => {
+    pages.length = 0;
+    const r = await findActivations(fetchPage, failed, { want: 50, pageSize: 50, maxPages: 4 });
+    expect(pages).toEqual([0, 50, 100, 150]);
+    expect(r).toMatchObject({ scanned: 200, complete: false });
+    expect(r.items).toHaveLength(5);
+  });
+
+  it('knows when it has seen them all, and counts an activation that moved to the next page once', async () => {
+    const r = await findActivations(fetchPage, failed, { want: 50, pageSize: 100, maxPages: 4 });
+    expect(r).toMatchObject({ scanned: 230, complete: true });
+    expect(r.items).toHaveLength(6);
+    // A new activation arrived between two pages: the second page starts with the first one's last.
+    const shifted = (skip: number, limit: number) => Promise.resolve(skip === 0 ? acts.slice(0, limit) : acts.slice(skip - 1, skip - 1 + limit));
+    const d = await findActivations(shifted, () => true, { want: 100, pageSize: 40, maxPages: 2 });
+    expect(d.items).toHaveLength(79);
+    expect(new Set(d.items.map((a) => a.activationId)).size).toBe(79);
   });
 });

@@ -193,8 +193,9 @@ export class Api {
     return { status, body, ms };
   }
 
-  listActivations(opts: { name?: string; limit?: number; docs?: boolean; since?: number } = {}): Promise<Activation[]> {
+  listActivations(opts: { name?: string; limit?: number; skip?: number; docs?: boolean; since?: number } = {}): Promise<Activation[]> {
     const q = new URLSearchParams({ limit: String(opts.limit ?? 50), docs: String(opts.docs ?? true) });
+    if (opts.skip) q.set('skip', String(opts.skip));
     if (opts.name) q.set('name', opts.name);
     if (opts.since) q.set('since', String(opts.since));
     return this.call<Activation[]>('GET', this.ns(`activations?${q.toString()}`));
@@ -223,12 +224,7 @@ export class Api {
 
 export const annotation = (annotations: KeyValue[] | undefined, key: string): unknown => annotations?.find((a) => a.key === key)?.value;
 
-export const STATUS_NAMES = ['success', 'application error', 'developer error', 'internal error'] as const;
-
-export function statusName(a: Activation): string {
-  if (a.response?.status) return a.response.status;
-  return STATUS_NAMES[a.statusCode ?? 0] ?? `status ${a.statusCode ?? '?'}`;
-}
+export { findActivations, STATUS_NAMES, statusCodeOf, statusName, type FoundActivations } from './activation.js';
 
 /** Cold starts carry an initTime annotation (OpenWhisk's marker); warm ones do not. */
 export function isCold(a: Activation): boolean {

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
       `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
       `  pnpm whirl action list\n` +
       `and the admin commands (whirl admin user|limits) with:\n` +
-      `  export WHIRL_ADMIN_CONFIG_FILE=${path.resolve(config.dataDir, 'adminprops')}\n`,
+      `  export WHIRL_ADMIN_CONFIG_FILE=${path.resolve(config.dataDir, 'adminprops')}\n` +
+      `and the web console:\n` +
+      `  open ${s.apiHost}/console in a browser and paste the AUTH key above\n`,
   );
   let stopping = false;
   const forceExit = (): void => {

@@ -1,6 +1,6 @@
 /** Activations: a live timeline (polled, newest first) with filters, and one activation's detail. */
-import { useEffect, useState } from 'preact/hooks';
-import { annotation, isCold, statusName, STATUS_NAMES, type Activation } from '../api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { annotation, findActivations, isCold, statusCodeOf, statusName, STATUS_NAMES, type Activation, type FoundActivations } from '../api.js';
 import { ErrorText, fmtMs, fmtTime, go, Heading, href, Json, Logs, useApi, usePoll } from '../ui.js';
 
 export function ActivationsScreen({ rest }: { rest: string[] }) {
@@ -12,32 +12,47 @@ export function ActivationsScreen({ rest }: { rest: string[] }) {
 }
 
 const POLL_MS = 2000;
+// The timeline shows at most LIMIT activations. A status filter looks through at most
+// LIMIT * STATUS_PAGES of the newest ones for them (and says so when it stopped there).
+const LIMIT = 50;
+const STATUS_PAGES = 4;
 
 function Timeline({ initialName }: { initialName: string }) {
   const api = useApi();
   const [name, setName] = useState(initialName);
   const [applied, setApplied] = useState(initialName);
   const [status, setStatus] = useState('');
-  const [items, setItems] = useState<Activation[]>();
+  const [found, setFound] = useState<FoundActivations<Activation> & { status: string }>();
   const [error, setError] = useState<string>();
   const [live, setLive] = useState(true);
+  // What `found` was fetched for: with Live off, a new filter still fetches once.
+  const fetchedFor = useRef<string | undefined>(undefined);
 
   usePoll(
     async () => {
-      if (!live && items) return;
+      const key = JSON.stringify([applied, status]);
+      if (!live && fetchedFor.current === key) return;
       try {
-        const list = await api.listActivations({ name: applied || undefined, limit: 50 });
-        setItems(list.sort((a, b) => b.start - a.start));
+        const code = status === '' ? undefined : Number(status);
+        const result = await findActivations(
+          (skip, limit) => api.listActivations({ name: applied || undefined, limit, skip }),
+          (a) => code === undefined || statusCodeOf(a) === code,
+          { want: LIMIT, pageSize: LIMIT, maxPages: code === undefined ? 1 : STATUS_PAGES },
+        );
+        fetchedFor.current = key;
+        setFound({ ...result, status });
         setError(undefined);
       } catch (e) {
         setError((e as Error).message);
       }
     },
     POLL_MS,
-    [applied, live],
+    [applied, status, live],
   );
 
-  const shown = (items ?? []).filter((a) => status === '' || statusName(a) === status);
+  // Until the new status's fetch is back, the old list is narrowed here, so a change shows at once.
+  const code = status === '' ? undefined : Number(status);
+  const items = found?.items.filter((a) => code === undefined || statusCodeOf(a) === code);
   return (
     <section>
       <div class="bar">
@@ -64,8 +79,8 @@ function Timeline({ initialName }: { initialName: string }) {
           Status
           <select name="filter-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
             <option value="">any</option>
-            {STATUS_NAMES.map((s) => (
-              <option key={s} value={s}>
+            {STATUS_NAMES.map((s, i) => (
+              <option key={s} value={String(i)}>
                 {s}
               </option>
             ))}
@@ -74,29 +89,51 @@ function Timeline({ initialName }: { initialName: string }) {
         <button type="submit">Filter</button>
       </form>
       <ErrorText error={error} />
-      {items === undefined ? (
+      {items === undefined || found === undefined ? (
         <p aria-busy="true">Loading…</p>
-      ) : shown.length === 0 ? (
-        <p>No activations{applied || status ? ' match the filter' : ' yet'}.</p>
       ) : (
-        <ol class="timeline" aria-label="Activations, newest first">
-          {shown.map((a) => (
-            <li key={a.activationId} class={`act s${a.statusCode ?? 0}`}>
-              <a href={href('activations', a.activationId)}>
-                <span class="name">{a.name}</span>
-                <span class={`badge s${a.statusCode ?? 0}`}>{statusName(a)}</span>
-                <StartBadge a={a} />
-                <span class="when">{fmtTime(a.start)}</span>
-                <span class="dur">{fmtMs(a.duration)}</span>
-                <span class="id">{a.activationId}</span>
-              </a>
-              {a.logs && a.logs.length > 0 ? <pre class="log-peek">{a.logs.slice(-3).join('\n')}</pre> : null}
-            </li>
-          ))}
-        </ol>
+        <>
+          <p class="hint scope" id="timeline-scope">
+            {scopeText(items.length, found.status === status ? found : undefined, applied, code === undefined ? undefined : STATUS_NAMES[code])}
+          </p>
+          {items.length === 0 ? (
+            <p>No activations{applied || status ? ' match the filter' : ' yet'}.</p>
+          ) : (
+            <ol class="timeline" aria-label="Activations, newest first" aria-describedby="timeline-scope">
+              {items.map((a) => (
+                <li key={a.activationId} class={`act s${statusCodeOf(a)}`}>
+                  <a href={href('activations', a.activationId)}>
+                    <span class="name">{a.name}</span>
+                    <span class={`badge s${statusCodeOf(a)}`}>{statusName(a)}</span>
+                    <StartBadge a={a} />
+                    <time class="when" dateTime={new Date(a.start).toISOString()}>
+                      {fmtTime(a.start)}
+                    </time>
+                    <span class="dur">{fmtMs(a.duration)}</span>
+                    <span class="id">{a.activationId}</span>
+                  </a>
+                  {a.logs && a.logs.length > 0 ? <pre class="log-peek">{a.logs.slice(-3).join('\n')}</pre> : null}
+                </li>
+              ))}
+            </ol>
+          )}
+        </>
       )}
     </section>
   );
+}
+
+/** What the list is out of: the newest LIMIT, or the matches among how many of the newest. */
+function scopeText(shown: number, found: FoundActivations | undefined, name: string, status: string | undefined): string {
+  const of = name ? ` of ${name}` : '';
+  const acts = (n: number) => (n === 1 ? 'activation' : 'activations');
+  if (!found) return 'Updating…';
+  if (status === undefined) {
+    return shown >= LIMIT ? `The ${LIMIT} newest activations${of}; older ones are not listed.` : `All ${shown} ${acts(shown)}${of}, newest first.`;
+  }
+  if (shown >= LIMIT) return `The ${LIMIT} newest ${status} activations${of}; older ones are not listed.`;
+  if (found.complete) return `${shown} ${status} ${acts(shown)}${of}, out of all ${found.scanned}.`;
+  return `${shown} ${status} ${acts(shown)}${of} among the ${found.scanned} newest; older ones were not searched.`;
 }
 
 /** Cold or warm, for activations that ran in a container (trigger and sequence records did not). */
@@ -125,7 +162,7 @@ export function ActivationSummary({ a }: { a: Activation }) {
       <div>
         <dt>Status</dt>
         <dd>
-          <span class={`badge s${a.statusCode ?? 0}`}>{statusName(a)}</span> <StartBadge a={a} />
+          <span class={`badge s${statusCodeOf(a)}`}>{statusName(a)}</span> <StartBadge a={a} />
         </dd>
       </div>
       <div>

@@ -1,14 +1,14 @@
 /**
  * Operators: invoker health (GET /invokers), each invoker's pool occupancy from the server's
- * GET /metrics (Prometheus gauges), and a throughput chart from the activation records this key can
- * see. /metrics is not an API route: it checks its own bearer token (WHIRL_METRICS_TOKEN) or the
- * caller's address, so a refusal there is shown next to the table with a field for that token,
- * and the rest of the view keeps working.
+ * GET /metrics (Prometheus gauges), and a throughput chart of the signed-in namespace's own activation
+ * records (the only ones its key can list: not the platform's throughput). /metrics is not an API
+ * route: it checks its own bearer token (WHIRL_METRICS_TOKEN) or the caller's address, so a refusal
+ * there is shown next to the table with a field for that token, and the rest of the view keeps working.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { type Activation, loadMetricsToken, saveMetricsToken, scrapeMetrics } from '../api.js';
+import { type Activation, loadMetricsToken, saveMetricsToken, scrapeMetrics, statusCodeOf } from '../api.js';
 import { fmtMemory, occupancyOf, parsePoolMetrics, type PoolOccupancy } from '../metrics.js';
 import { ErrorText, Heading, useApi, usePoll } from '../ui.js';
 
@@ -24,13 +24,13 @@ function buckets(list: Activation[], nowS: number): [number[], number[], number[
   for (const a of list) {
     const i = Math.floor((a.start / 1000 - start) / BUCKET_S);
     if (i < 0 || i > n) continue;
-    if ((a.statusCode ?? 0) === 0) ok[i]! += 1;
+    if (statusCodeOf(a) === 0) ok[i]! += 1;
     else failed[i]! += 1;
   }
   return [xs, ok, failed];
 }
 
-function Chart({ data }: { data: [number[], number[], number[]] }) {
+function Chart({ data, namespace }: { data: [number[], number[], number[]]; namespace: string }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   useEffect(() => {
@@ -55,7 +55,14 @@ function Chart({ data }: { data: [number[], number[], number[]] }) {
     };
   }, []);
   useEffect(() => plot.current?.setData(data), [data]);
-  return <div ref={host} class="chart" role="img" aria-label={`Activations per ${BUCKET_S} seconds over the last ${WINDOW_S / 60} minutes`} />;
+  return (
+    <div
+      ref={host}
+      class="chart"
+      role="img"
+      aria-label={`Activations of namespace ${namespace} per ${BUCKET_S} seconds over the last ${WINDOW_S / 60} minutes, succeeded and failed`}
+    />
+  );
 }
 
 type PoolsState = { pools: Map<string, PoolOccupancy> } | { refused: number; error: string } | { error: string };
@@ -232,12 +239,13 @@ export function OperatorsScreen() {
           />
         </section>
         <section class="panel" aria-labelledby="tp-h">
-          <h2 id="tp-h">Throughput</h2>
+          <h2 id="tp-h">Throughput of namespace {api.session.namespace}</h2>
           <p class="hint">
-            {total >= 200 ? 'At least 200' : total} activations of this namespace in the last {WINDOW_S / 60} minutes
-            {total >= 200 ? ' (the chart shows the newest 200)' : ''}.
+            {total >= 200 ? 'At least 200' : total} activations of {api.session.namespace} in the last {WINDOW_S / 60} minutes
+            {total >= 200 ? ' (the chart shows the newest 200)' : ''}. Only this namespace's own activations are counted, not the whole
+            platform's.
           </p>
-          {data ? <Chart data={data} /> : <p aria-busy="true">Loading…</p>}
+          {data ? <Chart data={data} namespace={api.session.namespace} /> : <p aria-busy="true">Loading…</p>}
         </section>
       </div>
     </div>
