@@ -68,6 +68,11 @@ export interface AppDeps extends ControllerDeps {
   /** Write-ahead journal of activations in flight (standalone: SQLite). */
   journal?: ActivationJournal;
   /**
+   * Where compositions are journaled instead, when that differs (distributed: notes to the ledger;
+   * atomic activations need none there, their invoker topic is their log).
+   */
+  compositionJournal?: ActivationJournal;
+  /**
    * A direct channel for blocking results (distributed): invokers post results to `url` with `token`
    * instead of sending them back over the bus. `url` is filled in once the server listens.
    */
@@ -130,7 +135,7 @@ export async function buildApp(deps: AppDeps, config: ControllerConfig): Promise
   });
   // The components of a composition are system or code actions; nested compositions stay inside it.
   const atomic = new InvokeService([systemActions, bus]);
-  const compositions = new Compositions(atomic.invoke, cache, deps.activations, deps.journal, deps.logger);
+  const compositions = new Compositions(atomic.invoke, cache, deps.activations, deps.compositionJournal ?? deps.journal, deps.logger);
   const ctx: Ctx = {
     ...deps,
     config,

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Topics, lostActivationRecord, newActivationId, type ActivationMessage } from '@whirl/core';
 import { LocalMessageBus } from '@whirl/messaging';
 import { openSqliteStores, type SqliteStores } from '@whirl/store';
-import { ActivationLedger, HEALTH_TEST_TRANSID } from './ledger.js';
+import { ActivationLedger, HEALTH_TEST_TRANSID, LedgerJournal } from './ledger.js';
 
 const log = pino({ level: 'silent' });
 
@@ -46,7 +46,7 @@ describe('activation ledger', () => {
   beforeEach(async () => {
     bus = new LocalMessageBus();
     stores = openSqliteStores(':memory:');
-    await bus.ensureTopics([Topics.invoker('0'), Topics.invoker('1')]);
+    await bus.ensureTopics([Topics.invoker('0'), Topics.invoker('1'), Topics.compositions]);
   });
   afterEach(async () => {
     for (const l of ledgers.splice(0)) await l.close();
@@ -96,6 +96,25 @@ describe('activation ledger', () => {
     for (const m of msgs) await bus.publish(Topics.invoker('0'), { object: m });
     await until(async () => (await missing(msgs.map((m) => ({ namespace: 'guest', activationId: m.activationId })))).length === 0);
     expect(queries).toBeLessThanOrEqual(6);
+  });
+
+  it('records a composition whose controller never stored it, from the note its journal wrote, and not one that ended', async () => {
+    ledger().watch([]);
+    await new Promise((r) => setTimeout(r, 50));
+    const journal = new LedgerJournal(bus, 300);
+    const entry = (name: string) => ({ namespace: 'guest', activationId: newActivationId(), received: Date.now(), subject: 'guest', path: 'guest', name, version: '0.0.1' });
+    const lost = entry('seq');
+    const ended = entry('seq2');
+    await journal.begin(lost);
+    await journal.begin(ended);
+    // The second composition ends and stores its record (as Compositions does), before the note is due.
+    const rec = lostActivationRecord(ended, Date.now());
+    await stores.activations.put([{ ...rec, response: { ...rec.response, statusCode: 0, result: { done: true } } }]);
+    await journal.end();
+    await until(async () => (await stores.activations.get('guest', lost.activationId)) !== undefined);
+    expect((await stores.activations.get('guest', lost.activationId))!.name).toBe('seq');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await stores.activations.get('guest', ended.activationId))!.response.result).toEqual({ done: true });
   });
 
   it('leaves what it held to the next ledger of the group when it closes before they are due', async () => {

@@ -19,9 +19,11 @@
  * at t=190, finds no record, and writes "did not complete" for it. Had invoker 1 come back and run
  * it from its topic, the record would be there and the ledger would write nothing.
  *
- * Caveats: only what goes through an invoker topic is watched; a composition (sequence, conductor)
- * runs in the controller that accepted it, and its own record dies with that controller (its
- * components' records do not). The ledger cannot know a result, so a blocking caller who already had one may later read
+ * Compositions run in the controller that accepted them, with no invoker topic behind their own
+ * record; the controller writes a note to the `compositions` topic before their id leaves
+ * (LedgerJournal), and the ledger holds notes the same way, due an hour after acceptance.
+ *
+ * Caveats: the ledger cannot know a result, so a blocking caller who already had one may later read
  * a failed record if both its controller and the invoker died before either stored it (the logs
  * would have been lost anyway). A successful blocking activation of a namespace or action that does
  * not store those (`storeActivations: false`) is not watched: no record is owed for it. Every
@@ -30,10 +32,12 @@
  */
 import {
   activationMessageOf,
+  encode,
   Limits,
   lostActivationRecord,
   retryWithBackoff,
   Topics,
+  type ActivationJournal,
   type ActivationStore,
   type BusMessage,
   type MessageBus,
@@ -63,7 +67,7 @@ export interface LedgerOptions {
 const REASON = 'The activation did not complete: no record was written before it was overdue (its invoker and the controller that accepted it stopped).';
 
 export class ActivationLedger {
-  private readonly subscriptions = new Map<number, Promise<Subscription | undefined>>();
+  private readonly subscriptions = new Map<string, Promise<Subscription | undefined>>();
   private readonly batch: { entry: PendingActivation; settled: () => void }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -77,19 +81,24 @@ export class ActivationLedger {
     this.graceMs = o.graceMs ?? 10_000;
   }
 
-  /** Starts watching the topics of invokers not watched yet (call whenever the set of invokers may have grown). */
+  /**
+   * Starts watching the topics of invokers not watched yet, and the compositions' notes (call
+   * whenever the set of invokers may have grown).
+   */
   watch(invokers: readonly number[]): void {
-    for (const id of invokers) {
-      if (this.closed || this.subscriptions.has(id)) continue;
-      const topic = Topics.invoker(String(id));
-      const subscribing = this.o.bus.subscribe(topic, LEDGER_GROUP, (m) => this.hold(m), { maxInFlight: this.o.maxHeld ?? 100_000 }).catch((err: unknown) => {
-        // Tried again at the next watch.
-        this.o.log.warn({ err, topic }, 'ledger: could not subscribe; retrying later');
-        this.subscriptions.delete(id);
-        return undefined;
-      });
-      this.subscriptions.set(id, subscribing);
-    }
+    this.subscribe(Topics.compositions, (m) => this.holdNote(m));
+    for (const id of invokers) this.subscribe(Topics.invoker(String(id)), (m) => this.hold(m));
+  }
+
+  private subscribe(topic: string, handler: (m: BusMessage) => Promise<void>): void {
+    if (this.closed || this.subscriptions.has(topic)) return;
+    const subscribing = this.o.bus.subscribe(topic, LEDGER_GROUP, handler, { maxInFlight: this.o.maxHeld ?? 100_000 }).catch((err: unknown) => {
+      // Tried again at the next watch.
+      this.o.log.warn({ err, topic }, 'ledger: could not subscribe; retrying later');
+      this.subscriptions.delete(topic);
+      return undefined;
+    });
+    this.subscriptions.set(topic, subscribing);
   }
 
   async close(): Promise<void> {
@@ -107,7 +116,20 @@ export class ActivationLedger {
     const watched = watchedOf(m);
     if (!watched) return;
     const { entry, timeoutMs } = watched;
-    await this.sleepUntil(entry.received + this.o.ackTimeoutMs(timeoutMs) + this.graceMs);
+    await this.settleWhenDue(entry, entry.received + this.o.ackTimeoutMs(timeoutMs) + this.graceMs);
+  }
+
+  private async holdNote(m: BusMessage): Promise<void> {
+    const note = noteOf(m);
+    if (!note) {
+      this.o.log.warn({ topic: m.topic }, 'ledger: dropping a note that is not a composition note');
+      return;
+    }
+    await this.settleWhenDue(note.entry, note.due);
+  }
+
+  private async settleWhenDue(entry: PendingActivation, due: number): Promise<void> {
+    await this.sleepUntil(due);
     if (this.closed) return new Promise<void>(() => undefined); // never settles: left to the next owner
     await new Promise<void>((settled) => {
       this.batch.push({ entry, settled });
@@ -188,4 +210,54 @@ function watchedOf(m: BusMessage): { entry: PendingActivation; timeoutMs: number
     },
     timeoutMs: msg.timeoutMs ?? Limits.timeoutMs.max,
   };
+}
+
+/**
+ * How long a composition may run before the ledger writes a stand-in for it. Compositions have no
+ * overall time limit (a sequence of 50 actions of 5 minutes is allowed); one still running past
+ * this gets the stand-in, which its own record replaces if it ever ends (compositions upsert).
+ */
+export const COMPOSITION_DUE_MS = 60 * 60_000;
+
+interface CompositionNote {
+  v: 1;
+  entry: PendingActivation;
+  /** Epoch ms after which a missing record is written as a stand-in. */
+  due: number;
+}
+
+/**
+ * The journal compositions write to in the distributed deployment: a note on the `compositions`
+ * topic before the id leaves the controller, which the ledger holds until the note is due. Nothing
+ * to end (the ledger asks the store) and nothing to recover at start (the ledger has the notes).
+ */
+export class LedgerJournal implements ActivationJournal {
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly dueAfterMs = COMPOSITION_DUE_MS,
+  ) {}
+
+  async begin(entry: PendingActivation): Promise<void> {
+    const note: CompositionNote = { v: 1, entry, due: entry.received + this.dueAfterMs };
+    await this.bus.publish(Topics.compositions, encode(note));
+  }
+
+  async end(): Promise<void> {}
+
+  async open(): Promise<PendingActivation[]> {
+    return [];
+  }
+
+  async close(): Promise<void> {}
+}
+
+function noteOf(m: BusMessage): CompositionNote | undefined {
+  try {
+    const n = JSON.parse(m.value.toString('utf8')) as Partial<CompositionNote>;
+    const e = n.entry;
+    if (n.v !== 1 || typeof n.due !== 'number' || !e || typeof e.namespace !== 'string' || typeof e.activationId !== 'string' || typeof e.received !== 'number') return undefined;
+    return n as CompositionNote;
+  } catch {
+    return undefined;
+  }
 }

@@ -30,7 +30,7 @@ import { ControllerConfigSchema, controllerDefaultsFrom } from './config.js';
 import { loadControllerProcessConfig } from './config-env.js';
 import { manifestKinds } from './kinds.js';
 import { ShardingBalancer, defaultAckTimeoutMs } from './loadbalancer/sharding.js';
-import { ActivationLedger, HEALTH_TEST_TRANSID } from './ledger.js';
+import { ActivationLedger, HEALTH_TEST_TRANSID, LedgerJournal } from './ledger.js';
 import { ensureSubject } from './subjects.js';
 import type { AuthInvalidation } from './auth.js';
 import { RetentionSweeper } from './retention.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     onPublish: (topic, seconds, ok) => metrics?.published(topic, seconds, ok),
   });
   metrics = new ControllerMetrics({ registries: [registry], access: { token: config.metricsToken }, consumerLag: () => bus.consumerLag() });
-  await bus.ensureTopics([Topics.completed(id), Topics.cacheInvalidation, Topics.health]);
+  await bus.ensureTopics([Topics.completed(id), Topics.cacheInvalidation, Topics.health, Topics.compositions]);
 
   const system = await ensureSubject(stores.subjects, 'whisk.system');
   const testAction = await ensureHealthTestAction(stores.entities, id);
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   const { app, ctx } = await buildApp(
     {
       directAcks,
+      compositionJournal: new LedgerJournal(bus),
       entities: stores.entities,
       activations: stores.activations,
       subjects: stores.subjects,

@@ -117,4 +117,6 @@ export const Topics = {
   completed: (id: string | number) => `completed${id}`,
   health: 'health',
   cacheInvalidation: 'cacheInvalidation',
+  /** Compositions a controller has handed an id out for (the ledger's notes; see controller/ledger.ts). */
+  compositions: 'compositions',
 } as const;
