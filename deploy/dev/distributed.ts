@@ -141,90 +141,102 @@ export async function startDistributed(opts: DistributedOptions = {}): Promise<D
       stopCommands: [...started].reverse().map((svc) => ['bash', path.join(root, 'deploy/dev', `${svc}.sh`), 'stop']),
       graceMs: 70_000,
     });
-  for (const s of ['dockerd', 'kafka', 'couchdb']) {
-    if (await service(s, 'start')) started.push(s);
-    tellReaper();
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // An invoker bounds its own stop (60 s) and removes its containers; one that had to be
+      // killed leaves them to the sweep below.
+      await Promise.all(invokers.map((c) => stopChild(c, 'SIGTERM', 70_000)));
+      await removeContainers(owners);
+      await Promise.all(controllers.map((c) => stopChild(c)));
+      for (const s of started.reverse()) await service(s, 'stop').catch(() => false);
+      reaper.dismiss();
+    })());
+  try {
+    return await startAll();
+  } catch (err) {
+    // A start that fails half-way (nginx refused, a controller exited) stops what it did start:
+    // the caller may try again, and must not meet this attempt's processes on the same ports.
+    await stopAll().catch(() => undefined);
+    throw err;
   }
 
-  // The guest subject, with a random key.
-  const stores = await openCouchStores(COUCH, { prefix });
-  const guest = newCredential('guest');
-  await stores.subjects.putSubject({ subject: 'guest', namespaces: [await storedCredential(guest)] });
-  await stores.close();
+  async function startAll(): Promise<Distributed> {
+    for (const s of ['dockerd', 'kafka', 'couchdb']) {
+      if (await service(s, 'start')) started.push(s);
+      tellReaper();
+    }
 
-  const n = opts.controllers ?? 1;
-  const common = {
-    WHIRL_KAFKA_BROKERS: KAFKA,
-    WHIRL_KAFKA_PREFIX: prefix,
-    WHIRL_COUCHDB_URL: COUCH,
-    WHIRL_DB_PREFIX: prefix,
-    WHIRL_LOG_LEVEL: 'warn',
-    ...opts.env,
-  };
-  const controllerUrls: string[] = [];
-  const startController = async (i: number): Promise<void> => {
-    // A restarted controller keeps its port, so that nginx finds it again.
-    const port = opts.controllerPorts?.[i] ?? (controllerUrls[i] ? Number(new URL(controllerUrls[i]).port) : 0);
-    const { child, line } = await spawnProcess(
-      'packages/controller/src/main.ts',
-      { ...common, WHIRL_CONTROLLER_ID: String(i), WHIRL_CONTROLLERS: String(n), WHIRL_PORT: String(port), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, ...opts.controllerEnv?.(i) },
-      /listening on (http:\/\/\S+)/,
-      log,
-      `controller${i}`,
-    );
-    controllers[i] = child;
+    // The guest subject, with a random key.
+    const stores = await openCouchStores(COUCH, { prefix });
+    const guest = newCredential('guest');
+    await stores.subjects.putSubject({ subject: 'guest', namespaces: [await storedCredential(guest)] });
+    await stores.close();
+
+    const n = opts.controllers ?? 1;
+    const common = {
+      WHIRL_KAFKA_BROKERS: KAFKA,
+      WHIRL_KAFKA_PREFIX: prefix,
+      WHIRL_COUCHDB_URL: COUCH,
+      WHIRL_DB_PREFIX: prefix,
+      WHIRL_LOG_LEVEL: 'warn',
+      ...opts.env,
+    };
+    const controllerUrls: string[] = [];
+    const startController = async (i: number): Promise<void> => {
+      // A restarted controller keeps its port, so that nginx finds it again.
+      const port = opts.controllerPorts?.[i] ?? (controllerUrls[i] ? Number(new URL(controllerUrls[i]).port) : 0);
+      const { child, line } = await spawnProcess(
+        'packages/controller/src/main.ts',
+        { ...common, WHIRL_CONTROLLER_ID: String(i), WHIRL_CONTROLLERS: String(n), WHIRL_PORT: String(port), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, ...opts.controllerEnv?.(i) },
+        /listening on (http:\/\/\S+)/,
+        log,
+        `controller${i}`,
+      );
+      controllers[i] = child;
+      tellReaper();
+      controllerUrls[i] = line.replace(/^.*listening on /, '');
+    };
+    for (let i = 0; i < n; i++) await startController(i);
+    const invokerMetricsUrls: string[] = [];
+    const startInvoker = async (i: number): Promise<void> => {
+      const { child, line } = await spawnProcess(
+        'packages/invoker/src/main.ts',
+        // Several invokers share this machine: each takes a free port for its /metrics.
+        { ...common, WHIRL_INVOKER_ID: String(i), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, WHIRL_METRICS_PORT: '0', ...opts.invokerEnv?.(i) },
+        /invoker\d+ ready \(metrics \S+\)/,
+        log,
+        `invoker${i}`,
+      );
+      invokers[i] = child;
+      invokerMetricsUrls[i] = /metrics (\S+)\)/.exec(line)?.[1] ?? '';
+      tellReaper();
+    };
+    for (let i = 0; i < m; i++) await startInvoker(i);
+    await service('nginx', 'start', ...controllerUrls.map((u) => u.replace(/^http:\/\//, '')));
+    started.push('nginx');
     tellReaper();
-    controllerUrls[i] = line.replace(/^.*listening on /, '');
-  };
-  for (let i = 0; i < n; i++) await startController(i);
-  const invokerMetricsUrls: string[] = [];
-  const startInvoker = async (i: number): Promise<void> => {
-    const { child, line } = await spawnProcess(
-      'packages/invoker/src/main.ts',
-      // Several invokers share this machine: each takes a free port for its /metrics.
-      { ...common, WHIRL_INVOKER_ID: String(i), WHIRL_API_HOST: `https://127.0.0.1:${HTTPS_PORT}`, WHIRL_METRICS_PORT: '0', ...opts.invokerEnv?.(i) },
-      /invoker\d+ ready \(metrics \S+\)/,
-      log,
-      `invoker${i}`,
-    );
-    invokers[i] = child;
-    invokerMetricsUrls[i] = /metrics (\S+)\)/.exec(line)?.[1] ?? '';
-    tellReaper();
-  };
-  for (let i = 0; i < m; i++) await startInvoker(i);
-  await service('nginx', 'start', ...controllerUrls.map((u) => u.replace(/^http:\/\//, '')));
-  started.push('nginx');
-  tellReaper();
 
-  const apiHost = `https://127.0.0.1:${HTTPS_PORT}`;
-  const auth = `${guest.uuid}:${guest.key}`;
-  writeFileSync(path.join(stateDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
+    const apiHost = `https://127.0.0.1:${HTTPS_PORT}`;
+    const auth = `${guest.uuid}:${guest.key}`;
+    writeFileSync(path.join(stateDir, 'wskprops'), `APIHOST=${apiHost}\nAUTH=${auth}\nNAMESPACE=guest\n`, { mode: 0o600 });
 
-  let stopping: Promise<void> | undefined;
-  return {
-    apiHost,
-    auth,
-    namespace: 'guest',
-    controllerUrls,
-    invokerMetricsUrls,
-    kafkaBrokers: KAFKA,
-    couchdbUrl: COUCH,
-    prefix,
-    stopInvoker: (i, signal) => stopChild(invokers[i], signal),
-    stopController: (i, signal) => stopChild(controllers[i], signal),
-    startInvoker,
-    startController,
-    stop: () =>
-      (stopping ??= (async () => {
-        // An invoker bounds its own stop (60 s) and removes its containers; one that had to be
-        // killed leaves them to the sweep below.
-        await Promise.all(invokers.map((c) => stopChild(c, 'SIGTERM', 70_000)));
-        await removeContainers(owners);
-        await Promise.all(controllers.map((c) => stopChild(c)));
-        for (const s of started.reverse()) await service(s, 'stop').catch(() => false);
-        reaper.dismiss();
-      })()),
-  };
+    return {
+      apiHost,
+      auth,
+      namespace: 'guest',
+      controllerUrls,
+      invokerMetricsUrls,
+      kafkaBrokers: KAFKA,
+      couchdbUrl: COUCH,
+      prefix,
+      stopInvoker: (i, signal) => stopChild(invokers[i], signal),
+      stopController: (i, signal) => stopChild(controllers[i], signal),
+      startInvoker,
+      startController,
+      stop: stopAll,
+    };
+  }
 }
 
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
