@@ -35,6 +35,7 @@ import {
   encode,
   Limits,
   lostActivationRecord,
+  pendingActivationOf,
   retryWithBackoff,
   Topics,
   type ActivationJournal,
@@ -196,20 +197,7 @@ function watchedOf(m: BusMessage): { entry: PendingActivation; timeoutMs: number
   }
   if (msg.transid === HEALTH_TEST_TRANSID) return undefined;
   if (msg.blocking && msg.store?.skipSuccessfulBlocking === true) return undefined;
-  return {
-    entry: {
-      namespace: msg.user.namespace,
-      activationId: msg.activationId,
-      received: msg.received,
-      subject: msg.user.subject,
-      path: msg.action.path,
-      name: msg.action.name,
-      version: msg.action.version,
-      ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
-      ...(msg.action.binding !== undefined ? { binding: msg.action.binding } : {}),
-    },
-    timeoutMs: msg.timeoutMs ?? Limits.timeoutMs.max,
-  };
+  return { entry: pendingActivationOf(msg), timeoutMs: msg.timeoutMs ?? Limits.timeoutMs.max };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ActivationRecord } from './activation.js';
-import type { BusMessage, BusValue } from './ports.js';
+import type { BusMessage, BusValue, PendingActivation } from './ports.js';
 
 const keyValue = z.object({ key: z.string(), value: z.unknown(), init: z.boolean().optional() });
 
@@ -90,6 +90,21 @@ export function decodeActivationMessage(buf: Buffer): ActivationMessage {
 }
 
 /** The activation message a bus delivered: the object as published in-process, else decoded and checked. */
+/** What a record of this activation needs should nobody finish it (forced completion, the ledger). */
+export function pendingActivationOf(msg: ActivationMessage): PendingActivation {
+  return {
+    namespace: msg.user.namespace,
+    activationId: msg.activationId,
+    received: msg.received,
+    subject: msg.user.subject,
+    path: msg.action.path,
+    name: msg.action.name,
+    version: msg.action.version,
+    ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
+    ...(msg.action.binding !== undefined ? { binding: msg.action.binding } : {}),
+  };
+}
+
 export function activationMessageOf(m: BusMessage): ActivationMessage {
   return m.object !== undefined ? (m.object as ActivationMessage) : decodeActivationMessage(m.value);
 }

@@ -40,6 +40,7 @@ import { randomInt } from 'node:crypto';
 import {
   ServiceUnavailableError,
   Topics,
+  pendingActivationOf,
   type ActivationMessage,
   type MessageBus,
   type PendingActivation,
@@ -251,17 +252,7 @@ export class ShardingBalancer implements LoadBalancer {
       }
     }, ackTimeout);
     timer.unref();
-    const summary: PendingActivation = {
-      namespace: msg.user.namespace,
-      activationId: msg.activationId,
-      received: msg.received,
-      subject: msg.user.subject,
-      path: msg.action.path,
-      name: msg.action.name,
-      version: msg.action.version,
-      ...(msg.cause !== undefined ? { cause: msg.cause } : {}),
-      ...(msg.action.binding !== undefined ? { binding: msg.action.binding } : {}),
-    };
+    const summary = pendingActivationOf(msg);
     this.inflight.set(msg.activationId, { invoker: inv.id, memoryMB: o.memoryMB, namespace: msg.user.namespace, timer, test, summary });
     if (!test) this.perNamespace.set(msg.user.namespace, this.inFlight(msg.user.namespace) + 1);
     try {
