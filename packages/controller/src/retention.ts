@@ -5,8 +5,8 @@
  * Every `intervalMs` it lists the namespaces that have records and, for each one with a retention,
  * deletes what started before `now - retention` in batches of `batch` (100), oldest first, through the
  * store's `deleteOlderThan` (SQLite: an indexed range delete; CouchDB: the by-start view and one
- * `_bulk_docs`; a SQLite file deletes on a worker thread). After each batch it pauses twice as long as
- * the batch took, so a sweep of a million records is spread over many short steps and invocations keep
+ * `_bulk_docs`; a SQLite file deletes on a worker thread). After each batch it pauses six times as long
+ * as the batch took, so a sweep of a million records is spread over many short steps and invocations keep
  * their latency; see docs/retention.md.
  * One sweeper runs per deployment (standalone; controller 0 when distributed).
  */
@@ -18,6 +18,8 @@ export interface RetentionOptions {
   intervalMs: number;
   /** Records per delete; each batch is one store call. */
   batch?: number;
+  /** After each batch, pause this many times as long as it took (default 6: the sweep runs 1/7 of the time). */
+  pauseFactor?: number;
   log?: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
@@ -69,6 +71,7 @@ export class RetentionSweeper {
   private async sweepAll(now: number): Promise<number> {
     const overrides = new Map((await this.subjects.listLimits()).map((l) => [l.namespace, l.limits.retention]));
     const batch = this.opts.batch ?? 100;
+    const pauseFactor = this.opts.pauseFactor ?? 6;
     let total = 0;
     for (const ns of await this.activations.namespaces()) {
       // Records of a package-qualified namespace belong to its root namespace's limits.
@@ -82,10 +85,11 @@ export class RetentionSweeper {
         const n = await this.activations.deleteOlderThan(ns, before, batch);
         total += n;
         if (n < batch) break;
-        // Pause twice as long as the batch took, so the sweep holds the store for at most a third of
-        // the time: SQLite has one write lock, shared with the activation writer (the deletes run on a
-        // worker thread, not on this loop, since issue 15's benchmark), and CouchDB serves invokes too.
-        await new Promise<void>((r) => setTimeout(r, Math.max(1, (performance.now() - t0) * 2)));
+        // Pause `pauseFactor` times as long as the batch took, so the sweep holds the store (and a
+        // core) for at most 1/(1 + pauseFactor) of the time: SQLite has one write lock, shared with
+        // the activation writer (the deletes run on a worker thread, not on this loop), CouchDB serves
+        // invokes too, and on a small machine the deleting thread takes CPU from the invokes.
+        await new Promise<void>((r) => setTimeout(r, Math.max(1, (performance.now() - t0) * pauseFactor)));
       }
     }
     return total;

@@ -28,7 +28,12 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    parentPort.postMessage({ id: m.id, changes: deleteOld.run(m.namespace, m.before, m.limit).changes });
+    const changes = deleteOld.run(m.namespace, m.before, m.limit).changes;
+    // Checkpoint here, right after this side's writes: left to auto-checkpoint, the copy of the
+    // deleted pages into the database often fell to the main connection's next commit (the one that
+    // crossed the WAL's 1 000-page mark), on the thread that serves invocations.
+    if (changes > 0) db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ id: m.id, changes });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), code: e && e.code });
   }
