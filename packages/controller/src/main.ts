@@ -86,12 +86,11 @@ async function main(): Promise<void> {
       // retries its own records, so the id reads back once the store is back.
       const giveUpAt = Date.now() + 600_000;
       await retryWithBackoff(
-        async () => {
-          if (await stores.activations.get(p.namespace, p.activationId)) return;
-          await stores.activations.put([lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.')], {
+        // keepExisting: a record the invoker did store in the end stays as it is.
+        () =>
+          stores.activations.put([lostActivationRecord(p, Date.now(), 'The activation did not complete: its invoker stopped answering before it finished.')], {
             keepExisting: true,
-          });
-        },
+          }),
         {
           initialMs: 250,
           maxMs: 2_000,

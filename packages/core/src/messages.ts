@@ -89,7 +89,6 @@ export function decodeActivationMessage(buf: Buffer): ActivationMessage {
   return ActivationMessageSchema.parse(JSON.parse(buf.toString('utf8')));
 }
 
-/** The activation message a bus delivered: the object as published in-process, else decoded and checked. */
 /** What a record of this activation needs should nobody finish it (forced completion, the ledger). */
 export function pendingActivationOf(msg: ActivationMessage): PendingActivation {
   return {
@@ -105,6 +104,7 @@ export function pendingActivationOf(msg: ActivationMessage): PendingActivation {
   };
 }
 
+/** The activation message a bus delivered: the object as published in-process, else decoded and checked. */
 export function activationMessageOf(m: BusMessage): ActivationMessage {
   return m.object !== undefined ? (m.object as ActivationMessage) : decodeActivationMessage(m.value);
 }

@@ -408,13 +408,17 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     private readonly retentionWorker?: SqliteRetentionWorker,
   ) {
     super(db, release);
-    this.upsertStmt = db.prepare<[string, string, string, number, string, string | null, string, string | null, number, number, number]>(
-      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    // One insert, two answers to an id already there: replace it (put), or keep it (keepExisting).
+    const insert = `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    type InsertArgs = [string, string, string, number, string, string | null, string, string | null, number, number, number];
+    this.upsertStmt = db.prepare<InsertArgs>(
+      `${insert}
        ON CONFLICT (doc_id) DO UPDATE SET start = excluded.start, name_key = excluded.name_key,
          binding_key = excluded.binding_key, body = excluded.body, usage_action = excluded.usage_action,
          usage_errors = excluded.usage_errors, usage_ms = excluded.usage_ms, usage_mb_ms = excluded.usage_mb_ms`,
     );
+    this.insertNewStmt = db.prepare<InsertArgs>(`${insert} ON CONFLICT (doc_id) DO NOTHING`);
     this.usageBuckets = db.prepare<[string, number, number], UsageRow>(
       `SELECT action, SUM(invocations) AS invocations, SUM(errors) AS errors, SUM(duration_ms) AS durationMs, SUM(mb_ms) AS mbMs
        FROM usage_buckets WHERE namespace = ? AND bucket >= ? AND bucket <= ? GROUP BY action`,
@@ -456,10 +460,6 @@ class SqliteActivationStore extends SqliteStoreBase implements ActivationStore {
     this.deleteOldStmt = db.prepare<[string, number, number]>(
       `DELETE FROM activations WHERE doc_id IN (
          SELECT doc_id FROM activations INDEXED BY activations_by_start WHERE namespace = ? AND start < ? ORDER BY start ASC LIMIT ?)`,
-    );
-    this.insertNewStmt = db.prepare<[string, string, string, number, string, string | null, string, string | null, number, number, number]>(
-      `INSERT INTO activations (doc_id, namespace, activation_id, start, name_key, binding_key, body, usage_action, usage_errors, usage_ms, usage_mb_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING`,
     );
     this.putTx = db.transaction((records: readonly ActivationRecord[], keepExisting: boolean) => {
       const stmt = keepExisting ? this.insertNewStmt : this.upsertStmt;

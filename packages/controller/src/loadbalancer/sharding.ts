@@ -188,12 +188,12 @@ export class ShardingBalancer implements LoadBalancer {
     this.inflight.clear();
   }
 
-  /** `{"invoker0":"up",...}` as OpenWhisk's GET /invokers shows it. */
   /** Every invoker a ping has been heard from, in any state. */
   invokerIds(): number[] {
     return this.invokers.map((i) => i.id);
   }
 
+  /** `{"invoker0":"up",...}` as OpenWhisk's GET /invokers shows it. */
   invokerStates(): Record<string, InvokerStatus> {
     const out: Record<string, InvokerStatus> = {};
     for (const i of this.invokers) out[`invoker${i.id}`] = i.status;
