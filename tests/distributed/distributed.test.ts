@@ -14,6 +14,7 @@ import { startDistributed, type Distributed } from '../../deploy/dev/distributed
 import { waitFor } from '../helpers/standalone.js';
 import { docker, dockerUp } from '../helpers/docker.js';
 import { cliEnv, type CliEnv } from '../cli/helpers.js';
+import type { ActionUsage } from '../../packages/controller/src/usage.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 const ADMIN_KEY = 'distributed-test-admin-key-0123456789abcdef';
@@ -483,17 +484,6 @@ describe.skipIf(!dockerUp)('distributed Whirl', () => {
       limits: { memory: 256 },
     } as never);
     for (let i = 0; i < 3; i++) expect((await ow.actions.invoke({ name: 'dheavy', blocking: true })).response?.success).toBe(true);
-    interface ActionUsage {
-      namespace: string;
-      name: string;
-      activations: number;
-      measured: number;
-      shared: number;
-      memoryLimitMB: number;
-      memoryPeakMB: { p50: number; p90: number; p99: number; max: number } | null;
-      cpuMs: { p50: number; p90: number; p99: number; max: number } | null;
-      recommendation: { memoryMB: number; reason: string } | null;
-    }
     const usage = await waitFor('the 3 records in the usage summary', async () => {
       const r = await call(d.apiHost, d.auth, 'GET', '/api/v1/namespaces/_/actions/dheavy?usage=true');
       expect(r.status, JSON.stringify(r.body)).toBe(200);
