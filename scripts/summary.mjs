@@ -17,7 +17,16 @@ if (extra >= 0) {
   if (n > 0) failures.push('bench smoke: a benchmark failed (see its output above)');
   args.splice(extra, 2);
 }
-const firstLine = (messages) => String((messages ?? [])[0] ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+// The first line names the failure; an assertion with a custom message (a process's output) ends with
+// what was expected, so the last lines are shown too: a red CI run must say why without its full log.
+const gist = (messages) => {
+  const lines = String((messages ?? [])[0] ?? '')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s+at /.test(l));
+  const first = (lines[0] ?? '').slice(0, 400);
+  const tail = lines.slice(1).slice(-8).map((l) => `      ${l.slice(0, 300)}`);
+  return [first, ...tail].join('\n');
+};
 for (const file of args) {
   if (!existsSync(file)) {
     failed++;
@@ -31,7 +40,7 @@ for (const file of args) {
   for (const t of r.testResults ?? []) {
     const where = relative(process.cwd(), t.name ?? '');
     const failedTests = (t.assertionResults ?? []).filter((a) => a.status === 'failed');
-    for (const a of failedTests) failures.push(`${where} > ${a.fullName ?? a.title}: ${firstLine(a.failureMessages)}`.slice(0, 400));
+    for (const a of failedTests) failures.push(`${where} > ${a.fullName ?? a.title}: ${gist(a.failureMessages)}`);
     // A file that failed to load has no failed test of its own: count those files too.
     if (t.status === 'failed' && failedTests.length === 0) {
       failed++;

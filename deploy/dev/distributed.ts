@@ -245,8 +245,6 @@ if (isMain) {
   const prefix = process.env.WHIRL_DEV_PREFIX;
   startDistributed({ log: (l) => process.stderr.write(`${l}\n`), ...(prefix ? { prefix } : {}) }).then(
     (d) => {
-      process.stdout.write(`APIHOST=${d.apiHost} AUTH=${d.auth} NAMESPACE=${d.namespace}\n`);
-      process.stderr.write(`Distributed Whirl is up (self-signed TLS: use -i / ignore_certs). CLI: WSK_CONFIG_FILE=.tmp/distributed/wskprops pnpm whirl -i list\n`);
       let stopping = false;
       const shutdown = (): void => {
         // Ctrl-C reaches every process of the group at once; one stop is enough.
@@ -259,6 +257,9 @@ if (isMain) {
       };
       process.on('SIGINT', shutdown);
       process.on('SIGTERM', shutdown);
+      // After the handlers: a Ctrl-C typed as soon as this appears stops what was started.
+      process.stdout.write(`APIHOST=${d.apiHost} AUTH=${d.auth} NAMESPACE=${d.namespace}\n`);
+      process.stderr.write(`Distributed Whirl is up (self-signed TLS: use -i / ignore_certs). CLI: WSK_CONFIG_FILE=.tmp/distributed/wskprops pnpm whirl -i list\n`);
     },
     (err: unknown) => {
       process.stderr.write(`distributed start failed: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -99,7 +99,6 @@ async function main(): Promise<void> {
   const running = invoker;
   await running.start();
   const metricsServer = server;
-  process.stdout.write(`invoker${config.id} ready (metrics ${localUrl}/metrics)\n`);
   let stopping = false;
   const owner = `${config.kafkaPrefix || config.dbPrefix}invoker${config.id}`;
   const forceExit = (): void => {
@@ -126,6 +125,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced only once a signal finds the handlers above: a launcher that stops us on seeing this line
+  // must get a drain, not the default action.
+  process.stdout.write(`invoker${config.id} ready (metrics ${localUrl}/metrics)\n`);
 }
 
 main().catch((err: unknown) => {

@@ -14,16 +14,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const s = await startStandalone(config);
-  process.stdout.write(`APIHOST=${s.apiHost} AUTH=${s.auth} NAMESPACE=${s.namespace}\n`);
-  process.stderr.write(
-    `Whirl standalone is ready (containers: ${s.factory}). Point the whirl CLI (or wsk) at it with:\n` +
-      `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
-      `  pnpm whirl action list\n` +
-      `and the admin commands (whirl admin user|limits) with:\n` +
-      `  export WHIRL_ADMIN_CONFIG_FILE=${path.resolve(config.dataDir, 'adminprops')}\n` +
-      `and the web console:\n` +
-      `  open ${s.apiHost}/console in a browser and paste the AUTH key above\n`,
-  );
   let stopping = false;
   const forceExit = (): void => {
     void s.removeContainers().finally(() => process.exit(1));
@@ -45,6 +35,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Only now is the ready message true: a Ctrl-C typed the moment it appears must find the handlers above
+  // in place, not the default action (killed by SIGINT, exit 130, containers left behind).
+  process.stdout.write(`APIHOST=${s.apiHost} AUTH=${s.auth} NAMESPACE=${s.namespace}\n`);
+  process.stderr.write(
+    `Whirl standalone is ready (containers: ${s.factory}). Point the whirl CLI (or wsk) at it with:\n` +
+      `  export WSK_CONFIG_FILE=${path.resolve(config.dataDir, 'wskprops')}\n` +
+      `  pnpm whirl action list\n` +
+      `and the admin commands (whirl admin user|limits) with:\n` +
+      `  export WHIRL_ADMIN_CONFIG_FILE=${path.resolve(config.dataDir, 'adminprops')}\n` +
+      `and the web console:\n` +
+      `  open ${s.apiHost}/console in a browser and paste the AUTH key above\n`,
+  );
 }
 
 main().catch((err: unknown) => {
