@@ -71,8 +71,11 @@ describe('pnpm start', () => {
 
   it('prints the no-Docker warning once on a terminal, and Ctrl-C there stops it with 0', async () => {
     // script(1) gives the process a real pseudo-terminal; ^C typed into it is the terminal's SIGINT
-    // to the foreground process group (pnpm and node), as when a user presses Ctrl-C.
-    const cmd = `pnpm start -- --port 0 --data-dir ${dataDir()} --containers process`;
+    // to the foreground process group (pnpm and node), as when a user presses Ctrl-C. script runs the
+    // command through `$SHELL -c`; `exec` takes that shell out of the group, as an interactive shell is
+    // out of its foreground job's. Without it, where SHELL is unset (CI), dash waits in the group, takes
+    // the SIGINT too and re-raises it on itself once pnpm has exited 0: exit 130, from the shell.
+    const cmd = `exec pnpm start -- --port 0 --data-dir ${dataDir()} --containers process`;
     const p = launch('script', ['-qefc', cmd, '/dev/null'], { WHIRL_PREWARM: 'false', TERM: 'dumb' });
     await until('the APIHOST line', () => p.output().includes('APIHOST='), p.output, p.exited);
     await until('the ready message', () => p.output().includes('pnpm whirl action list'), p.output, p.exited);
