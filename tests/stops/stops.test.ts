@@ -17,14 +17,16 @@ import { docker, dockerUp } from '../helpers/docker.js';
 
 /**
  * Dev services of its own (ports and state apart from tests/distributed's and the fault suite's), so
- * that this file can run beside either.
+ * that this file can run beside either. The ports sit below Linux's ephemeral range (32768-60999):
+ * one in it can be taken at any moment by an outgoing connection or a container's published port, and
+ * then nginx cannot bind it (a CI run met 38080 taken).
  */
 const STOP_ENV: Record<string, string> = {
-  KAFKA_PORT: '39092',
-  KAFKA_CONTROLLER_PORT: '39093',
-  COUCHDB_PORT: '35984',
-  NGINX_HTTP_PORT: '38080',
-  NGINX_HTTPS_PORT: '38443',
+  KAFKA_PORT: '26092',
+  KAFKA_CONTROLLER_PORT: '26093',
+  COUCHDB_PORT: '26984',
+  NGINX_HTTP_PORT: '26080',
+  NGINX_HTTPS_PORT: '26443',
   WHIRL_DEV_STATE: path.join(repoRoot, '.tmp', 'stops'),
 };
 
