@@ -48,6 +48,11 @@ export const poolFields = {
     'Keep-alive policy: fixed (idle timeout) or hybrid (per-action idle-time histogram, prewarms before the next likely call; docs/keepalive.md).',
   ),
   keepAliveBinMs: envField('WHIRL_KEEPALIVE_BIN_MS', z.coerce.number().int().min(1).default(60_000), "Width of the hybrid policy's 240 histogram bins."),
+  keepAliveStateFile: envField(
+    'WHIRL_KEEPALIVE_STATE_FILE',
+    z.string().min(1).optional(),
+    "File that keeps the hybrid policy's histograms across restarts (standalone: <data-dir>/keepalive.json; invoker: none unless set).",
+  ),
   prewarm: envField('WHIRL_PREWARM', envBool.default(true), 'Start stem cells from the runtime manifest.'),
 };
 

@@ -49,12 +49,12 @@ export function loadInvokerConfig(env: Record<string, string | undefined>): Read
   return invokerConfig.load(env);
 }
 
-type PoolKey = 'userMemoryMB' | 'pauseGraceMs' | 'idleTimeoutMs' | 'keepAlive' | 'keepAliveBinMs' | 'prewarm' | 'pullImages';
+type PoolKey = 'userMemoryMB' | 'pauseGraceMs' | 'idleTimeoutMs' | 'keepAlive' | 'keepAliveBinMs' | 'keepAliveStateFile' | 'prewarm' | 'pullImages';
 
 /** The pool's options as the invoker and standalone both read them (core's poolFields, and pullImages). */
 export function poolOptionsFrom(c: Pick<InvokerConfig, PoolKey>): Pick<InvokerConfig, PoolKey> {
-  const { userMemoryMB, pauseGraceMs, idleTimeoutMs, keepAlive, keepAliveBinMs, prewarm, pullImages } = c;
-  return { userMemoryMB, pauseGraceMs, idleTimeoutMs, keepAlive, keepAliveBinMs, prewarm, pullImages };
+  const { userMemoryMB, pauseGraceMs, idleTimeoutMs, keepAlive, keepAliveBinMs, keepAliveStateFile, prewarm, pullImages } = c;
+  return { userMemoryMB, pauseGraceMs, idleTimeoutMs, keepAlive, keepAliveBinMs, ...(keepAliveStateFile !== undefined ? { keepAliveStateFile } : {}), prewarm, pullImages };
 }
 
 /** Maps config keys back to the variables, so that error messages name what the operator sets. */

@@ -1,4 +1,4 @@
-export { Invoker, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
+export { Invoker, policyKey, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
 export { ContainerPool, type PoolPolicySnapshot, type PoolStats, type StemCell } from './pool.js';
 export {
   FixedKeepAlive,
@@ -10,6 +10,7 @@ export {
   type KeepAliveDecision,
   type KeepAlivePolicy,
   type KeepAlivePolicyName,
+  type KeepAliveState,
   type PolicySnapshot,
   type ReactiveConfig,
 } from './keepalive.js';

@@ -27,13 +27,22 @@ import { AckSender } from './acks.js';
 import { ActivationWriter } from './activation-writer.js';
 import { DirectCopies } from './copies.js';
 import { MessageChecks } from './checks.js';
-import { makeKeepAlivePolicy } from './keepalive.js';
+import { makeKeepAlivePolicy, type KeepAlivePolicy } from './keepalive.js';
+import { loadKeepAliveState, saveKeepAliveState } from './keepalive-state.js';
 import { InvokerMetrics, poolOccupancy, type ColdStartReason } from './metrics.js';
 import { ContainerPool } from './pool.js';
 import { failedRecord } from './records.js';
 import { Msg } from './response.js';
 import { ActivationRunner } from './runner.js';
 import type { InvokerLog, InvokerOptions, RuntimeImages } from './types.js';
+
+/** How often the keep-alive policy's learning is saved (besides at stop): a crash loses at most this. */
+const KEEPALIVE_SAVE_MS = 5 * 60_000;
+
+/** The keep-alive policy's key of an action: per invoking namespace, across the action's revisions. */
+export function policyKey(namespace: string, docId: string): string {
+  return `${namespace}|${docId}`;
+}
 
 export type { InvokerLog, InvokerOptions, RuntimeImages } from './types.js';
 
@@ -50,6 +59,8 @@ export class Invoker {
   private readonly copies = new DirectCopies();
   private subscription: Subscription | undefined;
   private pinger: NodeJS.Timeout | undefined;
+  private readonly keepAlive: KeepAlivePolicy;
+  private stateSaver: NodeJS.Timeout | undefined;
   private readonly metrics: InvokerMetrics | undefined;
 
   constructor(
@@ -67,23 +78,27 @@ export class Invoker {
     private readonly opts: InvokerOptions,
   ) {
     this.metrics = deps.metrics ? new InvokerMetrics(deps.metrics, opts.id, opts.userMemoryMB) : undefined;
+    this.keepAlive = makeKeepAlivePolicy(opts.keepAlive ?? 'fixed', {
+      idleTimeoutMs: opts.idleTimeoutMs,
+      ...(opts.keepAliveBinMs !== undefined ? { binMs: opts.keepAliveBinMs } : {}),
+    });
     this.pool = new ContainerPool(deps.factory, {
       invokerId: opts.id,
       owner: opts.owner,
       userMemoryMB: opts.userMemoryMB,
       pauseGraceMs: opts.pauseGraceMs,
       idleTimeoutMs: opts.idleTimeoutMs,
-      keepAlive: makeKeepAlivePolicy(opts.keepAlive ?? 'fixed', {
-        idleTimeoutMs: opts.idleTimeoutMs,
-        ...(opts.keepAliveBinMs !== undefined ? { binMs: opts.keepAliveBinMs } : {}),
-      }),
+      keepAlive: this.keepAlive,
       stemCells: opts.prewarm ? deps.runtimes.stemCells() : [],
       // Concurrency is allowed in every container so that stem cells can serve any action; the pool,
       // not the proxy, limits each container to its action's limits.concurrency.
       env: { __OW_API_HOST: opts.apiHost, __OW_ALLOW_CONCURRENT: 'true' },
       log: deps.log,
     });
-    this.metrics?.watch(() => this.pool.stats());
+    this.metrics?.watch(
+      () => this.pool.stats(),
+      () => this.pool.policySnapshot(),
+    );
     this.writer = new ActivationWriter(deps.activations, {
       log: deps.log,
       onWrite: (seconds, ok) => this.metrics?.storeWritten(seconds, ok),
@@ -109,6 +124,12 @@ export class Invoker {
   async start(): Promise<void> {
     const removed = await this.deps.factory.removeAll('whirl.owner', this.opts.owner);
     if (removed > 0) this.deps.log.info({ removed }, 'removed containers left over from an earlier run');
+    const stateFile = this.opts.keepAliveStateFile;
+    if (stateFile) {
+      await loadKeepAliveState(stateFile, this.keepAlive, this.deps.log);
+      this.stateSaver = setInterval(() => void this.saveKeepAlive(), KEEPALIVE_SAVE_MS);
+      this.stateSaver.unref();
+    }
     this.pool.prewarm();
     const topic = Topics.invoker(this.opts.id);
     await this.deps.bus.ensureTopics([topic]);
@@ -161,6 +182,12 @@ export class Invoker {
     }
   }
 
+  private async saveKeepAlive(): Promise<void> {
+    const file = this.opts.keepAliveStateFile;
+    if (!file) return;
+    await saveKeepAliveState(file, this.keepAlive).catch((err: unknown) => this.deps.log.warn({ err, file }, 'could not save the keep-alive state'));
+  }
+
   async stop(graceMs = 10_000): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'draining';
@@ -180,6 +207,8 @@ export class Invoker {
       if (this.opts.healthPingMs) await bounded('the last health ping', this.ping(false), 2_000);
       await bounded('closing the subscription', this.subscription?.close() ?? Promise.resolve(), 5_000);
       await this.pool.close(graceMs);
+      clearInterval(this.stateSaver);
+      await this.saveKeepAlive();
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await bounded('writing the last records', this.writer.flush(), 10_000);
     } finally {
@@ -205,6 +234,7 @@ export class Invoker {
     await new Promise<void>((resolve) => {
       this.pool.submit({
         warmKey: `${msg.user.namespace}|${msg.action.docId}@${msg.action.rev}`,
+        policyKey: policyKey(msg.user.namespace, msg.action.docId),
         // Blackbox containers never match a stem cell: their kind carries the image.
         kind: exec.kind === 'blackbox' ? `blackbox:${image}` : exec.kind,
         image,

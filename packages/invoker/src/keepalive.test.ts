@@ -215,3 +215,32 @@ describe('reactive stem cells', () => {
     expect(r.desired(2 * MIN + 10)).toBe(1);
   });
 });
+
+describe('hybrid keep-alive state across a restart', () => {
+  const timer = Array.from({ length: 12 }, (_, i) => i * 10 * MIN);
+
+  it('a policy that imports what another learnt decides the same from its next call on', () => {
+    const learnt = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    const before = replay(learnt, timer);
+    const state = JSON.parse(JSON.stringify(learnt.exportState())) as ReturnType<HybridKeepAlive['exportState']>;
+    expect(state.actions).toEqual([{ action: 'ns|a@1', bins: [[9, 11]], outOfRange: 0 }]);
+    const resumed = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    expect(resumed.importState(state)).toBe(1);
+    // One call after the restart: its gap to the last end before it is unknown, so it adds no idle
+    // time, and the windows are the learnt ones, not the fixed fallback.
+    expect(replay(resumed, [200 * MIN])).toEqual(before);
+    expect(resumed.snapshot().actions[0]!.samples).toBe(11);
+  });
+
+  it('refuses a state learnt with other bins, and keeps what it had', () => {
+    const learnt = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN, binMs: 500 });
+    replay(learnt, timer.map((t) => t / 120));
+    const p = new HybridKeepAlive({ idleTimeoutMs: 10 * MIN });
+    expect(() => p.importState(learnt.exportState())).toThrow(/240 bins of 500 ms, this policy has 240 of 60000 ms/);
+    expect(p.snapshot().actions).toEqual([]);
+  });
+
+  it('the fixed rule has nothing to keep', () => {
+    expect(new FixedKeepAlive(MIN).exportState()).toBeUndefined();
+  });
+});

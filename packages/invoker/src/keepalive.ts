@@ -67,6 +67,18 @@ export interface PolicySnapshot {
 
 export type KeepAlivePolicyName = 'fixed' | 'hybrid';
 
+/**
+ * What a policy has learnt, in a form that outlives the process (JSON). Only idle times are kept,
+ * never the time of an action's last end: the gap across a restart is not an idle time of the action.
+ */
+export interface KeepAliveState {
+  version: 1;
+  binMs: number;
+  bins: number;
+  /** Per action: non-empty histogram bins as [bin, count] pairs, and the out-of-range idle times. */
+  actions: { action: string; bins: [number, number][]; outOfRange: number; forecastMs?: number }[];
+}
+
 export interface KeepAlivePolicy {
   readonly name: KeepAlivePolicyName;
   /** An activation of `action` arrived (was submitted to the pool). */
@@ -75,6 +87,13 @@ export interface KeepAlivePolicy {
   ended(action: string, now: number): KeepAliveDecision;
   /** Per action, the windows chosen last. */
   snapshot(): PolicySnapshot;
+  /** What it has learnt (undefined: a policy that learns nothing). */
+  exportState(): KeepAliveState | undefined;
+  /**
+   * Takes up what an earlier process learnt, and returns how many actions it knows from it. Throws,
+   * changing nothing, when the state was learnt with other bins (its idle times would be misread).
+   */
+  importState(state: KeepAliveState): number;
 }
 
 export class FixedKeepAlive implements KeepAlivePolicy {
@@ -86,6 +105,12 @@ export class FixedKeepAlive implements KeepAlivePolicy {
   }
   snapshot(): PolicySnapshot {
     return { policy: 'fixed', actions: [] };
+  }
+  exportState(): undefined {
+    return undefined;
+  }
+  importState(): number {
+    return 0;
   }
 }
 
@@ -186,6 +211,44 @@ export class HybridKeepAlive implements KeepAlivePolicy {
       policy: 'hybrid',
       actions: [...this.actions].map(([action, s]) => ({ action, samples: s.samples, outOfRange: s.outOfRange, cov: s.cov, decision: { ...s.decision } })),
     };
+  }
+
+  exportState(): KeepAliveState {
+    const actions: KeepAliveState['actions'] = [];
+    for (const [action, s] of this.actions) {
+      if (s.samples + s.outOfRange === 0) continue;
+      const bins: [number, number][] = [];
+      s.counts.forEach((c, k) => {
+        if (c > 0) bins.push([k, c]);
+      });
+      actions.push({ action, bins, outOfRange: s.outOfRange, ...(s.forecastMs !== undefined ? { forecastMs: s.forecastMs } : {}) });
+    }
+    return { version: 1, binMs: this.o.binMs, bins: this.o.bins, actions };
+  }
+
+  importState(state: KeepAliveState): number {
+    if (state.version !== 1 || state.binMs !== this.o.binMs || state.bins !== this.o.bins) {
+      throw new Error(
+        `the saved keep-alive state was learnt with ${state.bins} bins of ${state.binMs} ms, this policy has ${this.o.bins} of ${this.o.binMs} ms; it starts afresh`,
+      );
+    }
+    let n = 0;
+    for (const a of state.actions) {
+      const s = this.state(a.action);
+      s.counts.fill(0);
+      s.samples = 0;
+      for (const [k, c] of a.bins) {
+        if (!(Number.isInteger(k) && k >= 0 && k < this.o.bins && Number.isInteger(c) && c > 0)) continue;
+        s.counts[k] = c;
+        s.samples += c;
+      }
+      s.outOfRange = Number.isInteger(a.outOfRange) && a.outOfRange > 0 ? a.outOfRange : 0;
+      s.forecastMs = typeof a.forecastMs === 'number' && a.forecastMs > 0 ? a.forecastMs : undefined;
+      s.cov = s.samples > 0 ? coefficientOfVariation(s.counts) : null;
+      s.decision = this.decide(s);
+      n++;
+    }
+    return n;
   }
 
   private state(action: string): ActionState {

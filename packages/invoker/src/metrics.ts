@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { POOL_GAUGES, annotation, poolGaugeSamples, type ActivationRecord, type PoolOccupancy } from '@whirl/core';
-import type { PoolStats } from './pool.js';
+import type { PoolPolicySnapshot, PoolStats } from './pool.js';
 
 /** Seconds, from 5 ms to 5 minutes (the longest action timeout). */
 export const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -34,6 +34,7 @@ export class InvokerMetrics {
   private readonly usageSamples: Counter;
   private readonly messages: Counter;
   private pool: (() => PoolStats) | undefined;
+  private policy: (() => PoolPolicySnapshot) | undefined;
 
   constructor(
     registry: Registry,
@@ -123,11 +124,40 @@ export class InvokerMetrics {
         },
       });
     }
+    // The keep-alive policy's windows per action (issue: decisions must be visible). Reset at each
+    // scrape, so an action the policy has forgotten leaves the series; bounded by its maxActions.
+    const policy = (): PoolPolicySnapshot | undefined => this.policy?.();
+    new Gauge({
+      name: 'whirl_keepalive_window_seconds',
+      help: 'Keep-alive windows the policy chose at the action\'s last end: window prewarm (unloaded this long, then loaded again; 0 = kept loaded) and keepalive (then kept this long), with the rule that chose them (fixed, fallback, histogram, forecast).',
+      labelNames: ['invoker', 'namespace', 'action', 'window', 'rule'],
+      registers,
+      collect() {
+        this.reset();
+        for (const a of policy()?.actions ?? []) {
+          const bar = a.action.indexOf('|');
+          const at = { invoker: id, namespace: a.action.slice(0, bar), action: a.action.slice(bar + 1), rule: a.decision.rule };
+          this.set({ ...at, window: 'prewarm' }, (a.decision.prewarmAfterMs ?? 0) / 1000);
+          this.set({ ...at, window: 'keepalive' }, a.decision.keepAliveMs / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'whirl_keepalive_lead_seconds',
+      help: 'Measured time to load a container ahead of a call (create + /init): how early a prewarm starts.',
+      labelNames: ['invoker'],
+      registers,
+      collect() {
+        const s = policy();
+        if (s) this.set({ invoker: id }, s.leadMs / 1000);
+      },
+    });
   }
 
   /** The pool whose occupancy the gauges report (the pool is made after the metrics). */
-  watch(pool: () => PoolStats): void {
+  watch(pool: () => PoolStats, policy?: () => PoolPolicySnapshot): void {
     this.pool = pool;
+    this.policy = policy;
   }
 
   /** One stored activation record. */

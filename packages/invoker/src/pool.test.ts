@@ -324,6 +324,12 @@ class ScriptedPolicy implements KeepAlivePolicy {
   snapshot(): PolicySnapshot {
     return { policy: 'hybrid', actions: [] };
   }
+  exportState(): undefined {
+    return undefined;
+  }
+  importState(): number {
+    return 0;
+  }
 }
 
 async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {

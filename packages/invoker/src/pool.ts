@@ -46,9 +46,11 @@
  * Caveats. Memory is accounted by the action's limit, not by what the container really uses, so the
  * budget is conservative. Stem cells only match an action of exactly their memory size. A paused
  * container that fails to resume is destroyed and the job runs elsewhere — the activation still runs
- * once. The hybrid policy learns per action revision and invoking namespace (the warm key), so a new
- * revision starts from the fixed rule again; its histogram has one-minute resolution, so actions
- * called more often than that are simply kept loaded; and a load ahead that is wrong costs a container
+ * once. The hybrid policy learns per action and invoking namespace, across revisions (a deploy does
+ * not change when the action's callers call), and its learning outlives a restart when the invoker
+ * has a state file; a load ahead prepares the revision last called, so the first call after a deploy
+ * is cold all the same. Its histogram has one-minute resolution, so actions called more often than
+ * that are simply kept loaded; and a load ahead that is wrong costs a container
  * start and its keep-alive window of memory, nothing else (the call is cold, as it was without it).
  *
  * Intra-container concurrency. An action with `limits.concurrency` N > 1 may have up to N of its
@@ -132,6 +134,8 @@ const stemRefillCapMs = 1_000;
 
 export interface PoolJob {
   warmKey: string;
+  /** What the keep-alive policy learns under (`invokingNamespace|docId`, no revision). @default warmKey */
+  policyKey?: string;
   /** The action's limits.concurrency: how many of its activations one container may run at once. */
   maxConcurrency: number;
   kind: string;
@@ -206,6 +210,11 @@ export interface PoolStats {
   buffered: number;
 }
 
+/** What the keep-alive policy learns under: the action, across its revisions (its callers do not change with a deploy). */
+function policyKeyOf(job: PoolJob): string {
+  return job.policyKey ?? job.warmKey;
+}
+
 export class ContainerPool {
   private readonly containers = new Set<Entry>();
   private readonly buffer: PoolJob[] = [];
@@ -257,7 +266,7 @@ export class ContainerPool {
       this.track(job.fail(new Error('the invoker is shutting down')));
       return;
     }
-    this.policy.arrived(job.warmKey, this.now());
+    this.policy.arrived(policyKeyOf(job), this.now());
     // The call came before its container was loaded again: it gets one now, the load is moot.
     clearTimeout(this.scheduled.get(job.warmKey));
     this.scheduled.delete(job.warmKey);
@@ -478,7 +487,7 @@ export class ContainerPool {
         c = await this.create(job.kind, job.image, job.memoryMB, job.label, 'running');
         c.active = 1;
       } catch (err) {
-        this.policy.ended(job.warmKey, this.now());
+        this.policy.ended(policyKeyOf(job), this.now());
         await job.fail(err);
         this.drain();
         return;
@@ -518,7 +527,7 @@ export class ContainerPool {
     } finally {
       this.refillFor(c);
       c.active = Math.max(0, c.active - 1);
-      const decision = rescheduled ? undefined : this.policy.ended(job.warmKey, this.now());
+      const decision = rescheduled ? undefined : this.policy.ended(policyKeyOf(job), this.now());
       if (c.active === 0 && c.state !== 'removing') {
         if (c.doomed || this.closed || !decision) await this.remove(c);
         else this.release(c, job, decision);
@@ -532,7 +541,7 @@ export class ContainerPool {
     let surplus = false;
     for (const o of this.containers) if (o !== c && o.warmKey === job.warmKey && (o.state === 'ready' || o.state === 'paused' || o.state === 'warming')) surplus = true;
     const plan = keepAlivePlan(decision, this.leadMs(), surplus);
-    this.logDecision(job.warmKey, decision);
+    this.logDecision(policyKeyOf(job), decision);
     if (plan.loadAfterMs !== undefined && job.prepare) {
       this.track(this.remove(c));
       this.schedulePrewarm(job, plan.loadAfterMs, plan.keepLoadedMs);

@@ -42,6 +42,8 @@ export interface InvokerOptions {
   keepAlive?: KeepAlivePolicyName;
   /** Width of the hybrid policy's histogram bins (240 of them). @default 60_000 */
   keepAliveBinMs?: number;
+  /** Where the keep-alive policy's learning is kept across restarts (keepalive-state.ts); unset, nowhere. */
+  keepAliveStateFile?: string;
   prewarm: boolean;
   apiHost: string;
   /** How long log collection waits for the next line before giving up. */

@@ -113,6 +113,7 @@ export async function startStandalone(config: Readonly<StandaloneConfig>, log: L
       id: '0',
       owner,
       ...poolOptionsFrom(config),
+      keepAliveStateFile: config.keepAliveStateFile ?? path.join(config.dataDir, 'keepalive.json'),
       apiHost: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     },
   );
