@@ -144,7 +144,7 @@ export class InvokerMetrics {
     });
     new Gauge({
       name: 'whirl_keepalive_lead_seconds',
-      help: 'Measured time to load a container ahead of a call (create + /init): how early a prewarm starts.',
+      help: 'How early a load ahead of a call starts: the measured load time (create + /init), mean plus four mean deviations.',
       labelNames: ['invoker'],
       registers,
       collect() {

@@ -16,12 +16,15 @@
  * is the keep-alive policy's call (keepalive.ts), made each time an activation ends:
  *   - `fixed`: remove the container after `idleTimeoutMs`;
  *   - `hybrid`: from the action's idle-time histogram, either keep it for a keep-alive window, or
- *     unload it at once and load it again (create + /init, state `warming`) a measured lead time
- *     before its prewarm window opens, then keep it for the keep-alive window. A load ahead never
- *     evicts and never runs while jobs wait: it only uses memory nobody needs now. A call that
- *     arrives before its load cancels it (and is a cold start, as it would have been anyway). The
- *     windows are for one container of the action: one that goes idle while another of the action's
- *     is already idle (made for concurrent calls) is kept only the decision's surplus window.
+ *     unload it at once and load it again (create + /init, state `warming`) a lead time before its
+ *     prewarm window opens (the measured load time's mean plus four mean deviations: a load on a busy
+ *     host that takes twice its usual time still ends before the call), then keep it for the
+ *     keep-alive window; when the prewarm window is no longer than the lead, keep it loaded instead.
+ *     A load ahead never evicts and never runs while jobs wait: it only uses memory nobody needs
+ *     now. A call that arrives before its load cancels it (and is a cold start, as it would have
+ *     been anyway). The windows are for one container of the action: one that goes idle while
+ *     another of the action's is already idle (made for concurrent calls) is kept only the
+ *     decision's surplus window.
  * A container whose activation ended in a developer or whisk error is destroyed, never reused. A
  * taken stem cell is refilled as soon as its activation has answered (at most a second later): a
  * container start beside the taken cell's /init and /run would compete with them for the CPU. A kind
@@ -233,9 +236,9 @@ export class ContainerPool {
   private readonly reactive = new Map<string, ReactiveStemCells>();
   private readonly startedAt: number;
   private stemTimer: NodeJS.Timeout | undefined;
-  /** Moving averages of container create and /init-ahead times: the lead a prewarm needs. */
-  private createMs = 0;
-  private prepareMs = 0;
+  /** Container create and /init-ahead times: the lead a prewarm needs. */
+  private readonly createTime = new LoadTime();
+  private readonly prepareTime = new LoadTime();
   private readonly logged = new Map<string, string>();
 
   constructor(
@@ -609,7 +612,7 @@ export class ContainerPool {
       if (c.state !== 'removing') await this.remove(c);
       return;
     }
-    this.prepareMs = ewma(this.prepareMs, Date.now() - t1);
+    this.prepareTime.add(Date.now() - t1);
     c.initialized = true;
     this.opts.log.debug?.({ action: job.warmKey, container: c.container.name, ms: Date.now() - t0 }, 'loaded ahead of its next call');
     this.keepIdle(c, keepMs);
@@ -617,7 +620,7 @@ export class ContainerPool {
   }
 
   private leadMs(): number {
-    return this.createMs + this.prepareMs;
+    return this.createTime.lead() + this.prepareTime.lead();
   }
 
   private logDecision(action: string, d: KeepAliveDecision): void {
@@ -665,7 +668,7 @@ export class ContainerPool {
     // daemon (a standalone and a distributed invoker0, say) from taking each other's names.
     const name = `whirl${this.opts.invokerId}_${this.ownerToken}_${seq}_${label}`.replace(/[^A-Za-z0-9_.-]/g, '');
     const container = await this.factory.create({ name, image, memoryMB, env: this.opts.env, labels: this.labels });
-    this.createMs = ewma(this.createMs, Date.now() - t0);
+    this.createTime.add(Date.now() - t0);
     const pc: Entry = {
       seq,
       container,
@@ -721,7 +724,29 @@ function cellKey(kind: string, memoryMB: number): string {
   return `${kind}|${memoryMB}`;
 }
 
-/** A moving average that follows the last few measurements (the first one sets it). */
-function ewma(avg: number, sample: number): number {
-  return avg === 0 ? sample : 0.7 * avg + 0.3 * sample;
+/**
+ * How long to allow for a step of a load ahead: its moving mean plus four moving mean deviations, as
+ * TCP sets its retransmission timer from round trips (RFC 6298). On a busy host the times spread (one
+ * container start alone: a few hundred ms; beside a burst of others: seconds), and a load that ends
+ * after the call it was for is a cold start, while one that ends early only costs that much memory.
+ */
+class LoadTime {
+  private mean = 0;
+  private dev = 0;
+  private seen = false;
+
+  add(ms: number): void {
+    if (!this.seen) {
+      this.seen = true;
+      this.mean = ms;
+      this.dev = ms / 2;
+      return;
+    }
+    this.dev = 0.75 * this.dev + 0.25 * Math.abs(ms - this.mean);
+    this.mean = 0.875 * this.mean + 0.125 * ms;
+  }
+
+  lead(): number {
+    return this.mean + 4 * this.dev;
+  }
 }
