@@ -4,9 +4,11 @@
  * `keepAlivePlan`, over a model of the pool with no memory pressure (the benchmark's pool has room for
  * every function) and concurrency 1 per container:
  *   - a call takes an idle loaded container of its function (most recently used first), else starts
- *     cold, which adds `coldMs` (create + /init);
- *   - a container loaded ahead of time is usable `leadMs` after its load starts (not before: a call
- *     that comes while it loads starts cold, as in the pool);
+ *     cold, which adds `coldMs` (create + /init), or `coldMsAt(t)` for a cold start at time t;
+ *   - a container loaded ahead of time is usable `coldMsAt(t)` after its load starts at t (not
+ *     before: a call that comes while it loads starts cold, as in the pool), and kept for the plan's
+ *     window from then on, as the pool keeps it; loads start `leadMs` early (the pool's measured
+ *     load time);
  *   - a call cancels its function's scheduled load;
  *   - at each end the policy's decision is planned with `keepAlivePlan(decision, leadMs)`.
  * Idle memory-time is container lifetime minus busy time, up to the end of the trace.
@@ -25,7 +27,14 @@ export interface SimOptions {
   coldMs: number;
   /** Replay ms a warm call costs beyond its execution. */
   warmMs: number;
-  /** Replay ms a load ahead takes. @default coldMs */
+  /**
+   * Replay ms a cold start or load beginning at replay time t takes. On a real machine that depends
+   * on what else starts then (two CPUs, a burst of container starts: each takes seconds; one alone:
+   * a few hundred ms), so a simulation of a real replay takes it from the replay's own cold starts
+   * nearest in time. @default () => coldMs
+   */
+  coldMsAt?: (t: number) => number;
+  /** How early the plan starts a load ahead (the pool's measured load time). @default coldMs */
   leadMs?: number;
 }
 
@@ -52,6 +61,7 @@ interface SimContainer {
 
 export function simulate(trace: Trace, o: SimOptions): SimResult {
   const lead = o.leadMs ?? o.coldMs;
+  const coldAt = o.coldMsAt ?? (() => o.coldMs);
   const endAt = (trace.minutes * 60_000) / o.compression;
   let calls = 0;
   let cold = 0;
@@ -76,7 +86,8 @@ export function simulate(trace: Trace, o: SimOptions): SimResult {
       if (cs.some((c) => c.removeAt > at)) return;
       loadsAhead++;
       containersMade++;
-      cs.push({ createdAt: at, readyAt: at + lead, busyUntil: at + lead, removeAt: at + lead + keepMs, busyMs: 0, lastUsed: at + lead });
+      const ready = at + coldAt(at);
+      cs.push({ createdAt: at, readyAt: ready, busyUntil: ready, removeAt: ready + keepMs, busyMs: 0, lastUsed: ready });
     };
     const processEnds = (upTo: number): void => {
       while (ends.length > 0 && ends[0]!.t <= upTo) {
@@ -108,7 +119,7 @@ export function simulate(trace: Trace, o: SimOptions): SimResult {
       } else {
         cold++;
         containersMade++;
-        latency = o.coldMs + o.warmMs + exec;
+        latency = coldAt(t) + o.warmMs + exec;
         c = { createdAt: t, readyAt: t, busyUntil: t, removeAt: Number.POSITIVE_INFINITY, busyMs: 0, lastUsed: t };
         cs.push(c);
       }

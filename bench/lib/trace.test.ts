@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FixedKeepAlive, HybridKeepAlive } from '@whirl/invoker';
 import { simulate } from './keepalive-sim.js';
-import { interArrivalCoV, readAzureInvocationsCsv, syntheticTrace, type Trace } from './trace.js';
+import { interArrivalCoV, readAzureInvocationsCsv, splitTrace, syntheticTrace, type Trace } from './trace.js';
 
 const MIN = 60_000;
 const fixture = readFileSync(new URL('../fixtures/azure-invocations-sample.csv', import.meta.url), 'utf8');
@@ -75,6 +75,20 @@ describe('synthetic trace (the ATC\'20 shape)', () => {
   });
 });
 
+describe('splitTrace', () => {
+  it('cuts at a minute: history before it, the rest moved to start at 0, no call lost', () => {
+    const t = syntheticTrace({ seed: 1, functions: 20, minutes: 180 });
+    const { before, after } = splitTrace(t, 120);
+    expect([before.minutes, after.minutes]).toEqual([120, 60]);
+    t.functions.forEach((f, i) => {
+      expect(before.functions[i]!.arrivals.every((a) => a < 120 * MIN)).toBe(true);
+      expect(after.functions[i]!.arrivals.every((a) => a >= 0 && a < 60 * MIN)).toBe(true);
+      expect([...before.functions[i]!.arrivals, ...after.functions[i]!.arrivals.map((a) => a + 120 * MIN)]).toEqual(f.arrivals);
+      expect(after.functions[i]!.id).toBe(f.id);
+    });
+  });
+});
+
 describe('keep-alive simulator', () => {
   /** One function called every 10 min for 2 h, 1 s per call. */
   const periodic: Trace = { minutes: 120, functions: [{ id: 'f', trigger: 'timer', shape: 'periodic', memoryMB: 1024, durationMs: 1_000, arrivals: Array.from({ length: 12 }, (_, i) => i * 10 * MIN) }] };
@@ -90,6 +104,13 @@ describe('keep-alive simulator', () => {
     const r = simulate(periodic, { policy: new FixedKeepAlive(5 * MIN), compression: 1, coldMs: 0, warmMs: 0 });
     expect(r).toMatchObject({ calls: 12, cold: 12, containers: 12 });
     expect(r.idleGbS).toBeCloseTo(12 * 300, 0);
+  });
+
+  it('a cold start costs what coldMsAt says at its start: a slow one makes the next call cold too', () => {
+    const two: Trace = { minutes: 1, functions: [{ id: 'f', trigger: 'http', shape: 'poisson', memoryMB: 128, durationMs: 10, arrivals: [0, 1_000] }] };
+    const sim = (ms: number) => simulate(two, { policy: new FixedKeepAlive(MIN), compression: 1, coldMs: 100, warmMs: 0, coldMsAt: () => ms });
+    expect(sim(100)).toMatchObject({ calls: 2, cold: 1 });
+    expect(sim(5_000)).toMatchObject({ calls: 2, cold: 2 });
   });
 
   it('hybrid learns the period and loads the function just before each call', () => {

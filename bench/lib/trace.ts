@@ -185,3 +185,16 @@ export function interArrivalCoV(arrivals: readonly number[]): number {
   const sd = Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length);
   return mean > 0 ? sd / mean : Number.NaN;
 }
+
+/**
+ * Cuts a trace at a minute: the calls before it, and the calls from it on with their times moved to
+ * start at 0 (a replay that begins where the history ends).
+ */
+export function splitTrace(t: Trace, atMinute: number): { before: Trace; after: Trace } {
+  const at = Math.max(0, Math.min(t.minutes, atMinute));
+  const cut = at * MIN;
+  return {
+    before: { minutes: at, functions: t.functions.map((f) => ({ ...f, arrivals: f.arrivals.filter((a) => a < cut) })) },
+    after: { minutes: t.minutes - at, functions: t.functions.map((f) => ({ ...f, arrivals: f.arrivals.filter((a) => a >= cut).map((a) => a - cut) })) },
+  };
+}
