@@ -44,8 +44,8 @@ export const poolFields = {
   idleTimeoutMs: envField('WHIRL_IDLE_TIMEOUT_MS', z.coerce.number().int().min(1000).default(600_000), 'Idle time before a warm container is removed.'),
   keepAlive: envField(
     'WHIRL_KEEPALIVE',
-    z.enum(['fixed', 'hybrid']).default('fixed'),
-    'Keep-alive policy: fixed (idle timeout) or hybrid (per-action idle-time histogram, prewarms before the next likely call; docs/keepalive.md).',
+    z.enum(['fixed', 'hybrid']).default('hybrid'),
+    'Keep-alive policy: hybrid (per-action idle-time histogram, unloads and loads again before the next likely call; docs/keepalive.md) or fixed (keep every idle container for the idle timeout).',
   ),
   keepAliveBinMs: envField('WHIRL_KEEPALIVE_BIN_MS', z.coerce.number().int().min(1).default(60_000), "Width of the hybrid policy's 240 histogram bins."),
   keepAliveStateFile: envField(

@@ -78,7 +78,7 @@ export class Invoker {
     private readonly opts: InvokerOptions,
   ) {
     this.metrics = deps.metrics ? new InvokerMetrics(deps.metrics, opts.id, opts.userMemoryMB) : undefined;
-    this.keepAlive = makeKeepAlivePolicy(opts.keepAlive ?? 'fixed', {
+    this.keepAlive = makeKeepAlivePolicy(opts.keepAlive ?? 'hybrid', {
       idleTimeoutMs: opts.idleTimeoutMs,
       ...(opts.keepAliveBinMs !== undefined ? { binMs: opts.keepAliveBinMs } : {}),
     });

@@ -37,7 +37,7 @@ export interface InvokerOptions {
   idleTimeoutMs: number;
   /**
    * Keep-alive policy: `fixed` keeps idle containers `idleTimeoutMs`; `hybrid` learns each action's
-   * idle times (see keepalive.ts). @default 'fixed'
+   * idle times (see keepalive.ts). @default 'hybrid'
    */
   keepAlive?: KeepAlivePolicyName;
   /** Width of the hybrid policy's histogram bins (240 of them). @default 60_000 */

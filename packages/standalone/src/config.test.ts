@@ -26,8 +26,8 @@ describe('standalone config', () => {
   });
 
   it('chooses the keep-alive policy and rejects an unknown one', () => {
-    expect(loadConfig([], {})).toMatchObject({ keepAlive: 'fixed', keepAliveBinMs: 60_000 });
-    expect(loadConfig([], { WHIRL_KEEPALIVE: 'hybrid', WHIRL_KEEPALIVE_BIN_MS: '250' })).toMatchObject({ keepAlive: 'hybrid', keepAliveBinMs: 250 });
+    expect(loadConfig([], {})).toMatchObject({ keepAlive: 'hybrid', keepAliveBinMs: 60_000 });
+    expect(loadConfig([], { WHIRL_KEEPALIVE: 'fixed', WHIRL_KEEPALIVE_BIN_MS: '250' })).toMatchObject({ keepAlive: 'fixed', keepAliveBinMs: 250 });
     expect(() => loadConfig([], { WHIRL_KEEPALIVE: 'forever' })).toThrow(/WHIRL_KEEPALIVE|keepAlive/);
   });
 
