@@ -61,6 +61,8 @@ export class Invoker {
   private pinger: NodeJS.Timeout | undefined;
   private readonly keepAlive: KeepAlivePolicy;
   private stateSaver: NodeJS.Timeout | undefined;
+  /** The last save: saves run one after another (the stop's must not meet a periodic one's temp file). */
+  private saving: Promise<void> = Promise.resolve();
   private readonly metrics: InvokerMetrics | undefined;
 
   constructor(
@@ -182,10 +184,13 @@ export class Invoker {
     }
   }
 
-  private async saveKeepAlive(): Promise<void> {
+  private saveKeepAlive(): Promise<void> {
     const file = this.opts.keepAliveStateFile;
-    if (!file) return;
-    await saveKeepAliveState(file, this.keepAlive).catch((err: unknown) => this.deps.log.warn({ err, file }, 'could not save the keep-alive state'));
+    if (!file) return Promise.resolve();
+    this.saving = this.saving.then(() =>
+      saveKeepAliveState(file, this.keepAlive).catch((err: unknown) => this.deps.log.warn({ err, file }, 'could not save the keep-alive state')),
+    );
+    return this.saving;
   }
 
   async stop(graceMs = 10_000): Promise<void> {
