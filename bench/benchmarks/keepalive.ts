@@ -55,7 +55,7 @@ interface Replay {
   latencies: number[];
   /** Per cold call: wait (creation included) + /init, from the record. */
   coldCosts: number[];
-  /** The same with when the call was sent (replay ms from the start), sorted by time. */
+  /** The same, each with when its call was sent (replay ms from the start). */
   coldAt: [number, number][];
   /** Per trace function: cold calls (for BENCH_KEEPALIVE_DEBUG's comparison with the simulation). */
   coldBy: number[];
