@@ -53,9 +53,7 @@ interface Replay {
   cold: number;
   errors: number;
   latencies: number[];
-  /** Per cold call: wait (creation included) + /init, from the record. */
-  coldCosts: number[];
-  /** The same, each with when its call was sent (replay ms from the start). */
+  /** Per cold call: when it was sent (replay ms from the start), and wait (creation included) + /init, from the record. */
   coldAt: [number, number][];
   /** Per trace function: cold calls (for BENCH_KEEPALIVE_DEBUG's comparison with the simulation). */
   coldBy: number[];
@@ -146,7 +144,7 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
     const calls = trace.functions
       .flatMap((f, fi) => f.arrivals.map((a) => ({ fi, at: a / COMPRESSION, name: actionName(tag, f.id), ms: Math.round(f.durationMs / COMPRESSION) })))
       .sort((a, b) => a.at - b.at);
-    const r: Replay = { primed, calls: 0, cold: 0, errors: 0, latencies: [], coldCosts: [], coldAt: [], coldBy: trace.functions.map(() => 0), warmCosts: [], idleGbS: 0, containers: 0, delayed: 0, sent: { minutes: trace.minutes, functions: trace.functions.map((f) => ({ ...f, arrivals: [] })) } };
+    const r: Replay = { primed, calls: 0, cold: 0, errors: 0, latencies: [], coldAt: [], coldBy: trace.functions.map(() => 0), warmCosts: [], idleGbS: 0, containers: 0, delayed: 0, sent: { minutes: trace.minutes, functions: trace.functions.map((f) => ({ ...f, arrivals: [] })) } };
     let busyMs = 0;
     const t0 = Date.now() + 500;
     const endAt = t0 + (trace.minutes * MIN) / COMPRESSION;
@@ -192,7 +190,6 @@ async function replay(ctx: BenchContext, trace: Trace, policy: KeepAlivePolicyNa
             if (initTime !== undefined) {
               r.cold++;
               r.coldBy[c.fi]!++;
-              r.coldCosts.push(wait + initTime);
               r.coldAt.push([started - t0, wait + initTime]);
             } else r.warmCosts.push(wait + (rec.duration ?? 0));
           } catch (err) {
@@ -267,6 +264,8 @@ async function watchContainers(part: string): Promise<{ stop(): { created: numbe
   };
 }
 
+const coldCosts = (r: Replay): number[] => r.coldAt.map(([, ms]) => ms);
+
 /**
  * A real replay's cold-start cost at replay time t: that of its cold start sent nearest to t (what a
  * container start cost at that moment, beside whatever else was starting), less the warm overhead.
@@ -289,7 +288,7 @@ function coldCostAt(r: Replay, warmMs: number): ((t: number) => number) | undefi
 
 /** The pool's lead for a load ahead (mean load time plus four mean deviations), over a replay's cold starts. */
 function leadOf(r: Replay, warmMs: number): number | undefined {
-  const xs = r.coldAt.map(([, ms]) => Math.max(1, ms - warmMs));
+  const xs = coldCosts(r).map((ms) => Math.max(1, ms - warmMs));
   if (xs.length === 0) return undefined;
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   return mean + (4 * xs.reduce((a, b) => a + Math.abs(b - mean), 0)) / xs.length;
@@ -320,7 +319,7 @@ export const keepAliveBench: Benchmark = {
     const compulsory = compulsoryPct(trace);
     const fixedIdle = real.get('fixed')!.idleGbS;
     // The simulations take their cold and warm costs from the real replays' records (medians, same run).
-    const allCold = [...real.values()].flatMap((r) => r.coldCosts);
+    const allCold = [...real.values()].flatMap((r) => coldCosts(r));
     const allWarm = [...real.values()].flatMap((r) => r.warmCosts);
     const warmMs = allWarm.length ? summarize(allWarm).p50 : 5;
     const coldMs = allCold.length ? Math.max(1, summarize(allCold).p50 - warmMs) : 300;
@@ -380,7 +379,7 @@ export const keepAliveBench: Benchmark = {
         extra: { vs_fixed: round(r.idleGbS / fixedIdle - 1, 3), sim_idle_gb_s: round(s.idleGbS), containers: r.containers, sim_containers: s.containers, sim_loads_ahead: s.loadsAhead },
       });
       const lat = summarize(r.latencies);
-      ctx.emit({ name: `keepalive.${p}.p99_ms`, unit: 'ms', value: lat.p99, summary: lat, errors: r.errors, floor: warmMs, extra: { cold_cost_p50: round(summarize(r.coldCosts).p50), warm_cost_p50: round(summarize(r.warmCosts).p50) } });
+      ctx.emit({ name: `keepalive.${p}.p99_ms`, unit: 'ms', value: lat.p99, summary: lat, errors: r.errors, floor: warmMs, extra: { cold_cost_p50: round(summarize(coldCosts(r)).p50), warm_cost_p50: round(summarize(r.warmCosts).p50) } });
     }
     const longFixed = longs.get('fixed')!;
     for (const p of POLICIES) {
