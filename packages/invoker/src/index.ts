@@ -1,4 +1,4 @@
-export { Invoker, policyKey, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
+export { Invoker, type InvokerOptions, type InvokerState, type RuntimeImages, type InvokerLog } from './invoker.js';
 export { ContainerPool, type PoolPolicySnapshot, type PoolStats, type StemCell } from './pool.js';
 export {
   FixedKeepAlive,
@@ -6,6 +6,7 @@ export {
   ReactiveStemCells,
   keepAlivePlan,
   makeKeepAlivePolicy,
+  policyKey,
   type HybridOptions,
   type KeepAliveDecision,
   type KeepAlivePolicy,

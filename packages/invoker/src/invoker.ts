@@ -27,7 +27,7 @@ import { AckSender } from './acks.js';
 import { ActivationWriter } from './activation-writer.js';
 import { DirectCopies } from './copies.js';
 import { MessageChecks } from './checks.js';
-import { makeKeepAlivePolicy, type KeepAlivePolicy } from './keepalive.js';
+import { makeKeepAlivePolicy, policyKey, type KeepAlivePolicy } from './keepalive.js';
 import { loadKeepAliveState, saveKeepAliveState } from './keepalive-state.js';
 import { InvokerMetrics, poolOccupancy, type ColdStartReason } from './metrics.js';
 import { ContainerPool } from './pool.js';
@@ -38,11 +38,6 @@ import type { InvokerLog, InvokerOptions, RuntimeImages } from './types.js';
 
 /** How often the keep-alive policy's learning is saved (besides at stop): a crash loses at most this. */
 const KEEPALIVE_SAVE_MS = 5 * 60_000;
-
-/** The keep-alive policy's key of an action: per invoking namespace, across the action's revisions. */
-export function policyKey(namespace: string, docId: string): string {
-  return `${namespace}|${docId}`;
-}
 
 export type { InvokerLog, InvokerOptions, RuntimeImages } from './types.js';
 

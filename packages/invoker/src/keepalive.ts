@@ -67,6 +67,17 @@ export interface PolicySnapshot {
 
 export type KeepAlivePolicyName = 'fixed' | 'hybrid';
 
+/** The key a policy learns an action under: per invoking namespace, across the action's revisions. */
+export function policyKey(namespace: string, docId: string): string {
+  return `${namespace}|${docId}`;
+}
+
+/** The invoking namespace and the action of a policy key (a pool job's warm key parts the same way). */
+export function policyKeyParts(key: string): { namespace: string; action: string } {
+  const bar = key.indexOf('|');
+  return { namespace: key.slice(0, bar), action: key.slice(bar + 1) };
+}
+
 /**
  * What a policy has learnt, in a form that outlives the process (JSON). Only idle times are kept,
  * never the time of an action's last end: the gap across a restart is not an idle time of the action.

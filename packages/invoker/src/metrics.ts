@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { POOL_GAUGES, annotation, poolGaugeSamples, type ActivationRecord, type PoolOccupancy } from '@whirl/core';
+import { policyKeyParts } from './keepalive.js';
 import type { PoolPolicySnapshot, PoolStats } from './pool.js';
 
 /** Seconds, from 5 ms to 5 minutes (the longest action timeout). */
@@ -135,8 +136,7 @@ export class InvokerMetrics {
       collect() {
         this.reset();
         for (const a of policy()?.actions ?? []) {
-          const bar = a.action.indexOf('|');
-          const at = { invoker: id, namespace: a.action.slice(0, bar), action: a.action.slice(bar + 1), rule: a.decision.rule };
+          const at = { invoker: id, ...policyKeyParts(a.action), rule: a.decision.rule };
           this.set({ ...at, window: 'prewarm' }, (a.decision.prewarmAfterMs ?? 0) / 1000);
           this.set({ ...at, window: 'keepalive' }, a.decision.keepAliveMs / 1000);
         }
